@@ -1,0 +1,1 @@
+# arch: sources and tests of this area (included by Makefile.am).

@@ -1,0 +1,5 @@
+# proto/: KD packets, KDCOM framing and the DBGKD messages.
+libkd_a_SOURCES += \
+	proto/kd_packet.h proto/kd_packet.c \
+	proto/kd_link.h \
+	proto/dbgkd.h

@@ -1,0 +1,1 @@
+# symbols: sources and tests of this area (included by Makefile.am).
