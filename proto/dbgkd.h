@@ -71,13 +71,13 @@ enum dbgkd_state {
 };
 
 /* Debug I/O API numbers. */
-enum dbgkd_debug_io {
+enum dbgkd_debug_io_api {
 	DbgKdPrintStringApi = 0x3230,
 	DbgKdGetStringApi = 0x3231,
 };
 
 /* File I/O API numbers. */
-enum dbgkd_file_io {
+enum dbgkd_file_io_api {
 	DbgKdCreateFileApi = 0x3430,
 	DbgKdReadFileApi = 0x3431,
 	DbgKdWriteFileApi = 0x3432,
