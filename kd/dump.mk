@@ -1,0 +1,1 @@
+# kd/dump*: crash dump files as targets (included by Makefile.am).
