@@ -1,0 +1,282 @@
+/*
+ * Tests of the MASM expression evaluator (kd/expr.c) against a tiny fake
+ * target: the x86 registers of the .trap f71efb38 seed, a few bytes of
+ * memory and two symbols. The engine calls kd_eval makes are provided here
+ * so the evaluator is tested without a live engine.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/regs.h"
+#include "kd/engine.h"
+#include "kd/expr.h"
+
+struct fake {
+	struct kd_context ctx;
+	uint64_t mem_base;
+	uint8_t mem[32];
+};
+
+static struct fake *fake_of(struct kd_engine *eng)
+{
+	return (struct fake *)eng;
+}
+
+/* The engine functions kd_eval uses, answered by the fake. */
+int kd_get_context(struct kd_engine *eng, struct kd_context *out)
+{
+	*out = fake_of(eng)->ctx;
+	return 0;
+}
+
+int kd_read_virtual(struct kd_engine *eng, uint64_t addr, void *buf, size_t len, size_t *done)
+{
+	struct fake *f = fake_of(eng);
+	*done = 0;
+	if (addr < f->mem_base || addr - f->mem_base >= sizeof f->mem)
+		return KD_EUNREADABLE;
+	size_t n = sizeof f->mem - (size_t)(addr - f->mem_base);
+	if (n > len)
+		n = len;
+	memcpy(buf, f->mem + (addr - f->mem_base), n);
+	*done = n;
+	return 0;
+}
+
+int kd_resolve_symbol(struct kd_engine *eng, const char *name, uint64_t *addr)
+{
+	if (!strcmp(name, "nt!KiTrap0E")) {
+		*addr = 0x8046a000;
+		return 0;
+	}
+	if (!strcmp(name, "nt") || !strcmp(name, "dead")) {
+		*addr = 0x80400000;
+		return 0;
+	}
+	return KD_ENOTFOUND;
+}
+
+enum kd_machine kd_engine_machine(struct kd_engine *eng)
+{
+	return fake_of(eng)->ctx.machine;
+}
+
+static struct fake x86;
+
+static void setup_x86(void)
+{
+	memset(&x86, 0, sizeof x86);
+	x86.ctx.machine = KD_MACHINE_I386;
+	struct kd_x86_context *c = &x86.ctx.u.x86;
+	c->Eax = 0xe1e40fc0; c->Ebx = 0; c->Ecx = 0; c->Edx = 0;
+	c->Esi = 0xe1e40ea0; c->Edi = 0x81438428;
+	c->Eip = 0x804676c8; c->Esp = 0xf71efbac; c->Ebp = 0xf71efbd0;
+	c->SegCs = 8; c->SegSs = 0x10; c->SegDs = 0x23; c->SegEs = 0x23;
+	c->SegFs = 0x30; c->SegGs = 0; c->EFlags = 0x00010246;
+	x86.mem_base = 0xf71efbac;
+	for (unsigned i = 0; i < sizeof x86.mem; i++)
+		x86.mem[i] = (uint8_t)(0x10 + i);
+}
+
+static struct kd_engine *eng(void)
+{
+	return (struct kd_engine *)&x86;
+}
+
+static uint64_t ev(const char *text)
+{
+	uint64_t v = 0xdeadbeef;
+	char msg[256];
+	int r = kd_eval_msg(eng(), text, &v, NULL, msg, sizeof msg);
+	if (r != 0)
+		fail_msg("'%s' failed: %s", text, msg);
+	return v;
+}
+
+static void expect_error(const char *text, int code, const char *message)
+{
+	uint64_t v;
+	char msg[256];
+	assert_int_equal(kd_eval_msg(eng(), text, &v, NULL, msg, sizeof msg), code);
+	assert_string_equal(msg, message);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	setup_x86();
+	/* The seeds' own expressions and answers. */
+	assert_int_equal(ev("0y0100"), 4);
+	assert_int_equal(ev("0y0000"), 0);
+	assert_int_equal(ev("00010004>>2"), 16385);
+	assert_int_equal(ev("fffff8a0`05e5bc70+10"), 0xfffff8a005e5bc80ull);
+	assert_int_equal(ev("fffff800`01875f8a"), 0xfffff80001875f8aull);
+	assert_int_equal(ev("10"), 0x10);
+	assert_int_equal(ev("0n10"), 10);
+	assert_int_equal(ev("0x1F"), 0x1f);
+	assert_int_equal(ev("0t17"), 15);
+	assert_int_equal(ev("abc"), 0xabc);
+	assert_int_equal(ev("ffffffffffffffff"), UINT64_MAX);
+	expect_error("1ffffffffffffffff", KD_EINVAL, "Numeric overflow error at '1ffffffffffffffff'");
+	expect_error("0n12a", KD_EINVAL, "Syntax error at '0n12a'");
+}
+
+static void test_operators(void **state)
+{
+	(void)state;
+	setup_x86();
+	assert_int_equal(ev("1+2*3"), 7);
+	assert_int_equal(ev("(1+2)*3"), 9);
+	assert_int_equal(ev("[1+2]*3"), 9);
+	assert_int_equal(ev("10/3"), 5);
+	assert_int_equal(ev("10%3"), 1);
+	assert_int_equal(ev("10 mod 3"), 1);
+	assert_int_equal(ev("-1"), UINT64_MAX);
+	assert_int_equal(ev("~0"), UINT64_MAX);
+	assert_int_equal(ev("-8/2"), (uint64_t)-4);
+	assert_int_equal(ev("1<<4"), 0x10);
+	assert_int_equal(ev("-10>>>4"), UINT64_MAX);
+	assert_int_equal(ev("-10>>3c"), 0xf);
+	assert_int_equal(ev("1+1==2"), 1);
+	assert_int_equal(ev("3 = 4"), 0);
+	assert_int_equal(ev("3 != 4"), 1);
+	assert_int_equal(ev("-1 < 0"), 1);
+	assert_int_equal(ev("2 >= 2"), 1);
+	assert_int_equal(ev("f0 & 3c"), 0x30);
+	assert_int_equal(ev("f0 and 3c"), 0x30);
+	assert_int_equal(ev("f0 | f"), 0xff);
+	assert_int_equal(ev("f0 or f"), 0xff);
+	assert_int_equal(ev("ff ^ f"), 0xf0);
+	assert_int_equal(ev("ff xor f"), 0xf0);
+	assert_int_equal(ev("1 | 2 ^ 3 & 1"), 1 | (2 ^ (3 & 1)));
+	assert_int_equal(ev("hi(12345678)"), 0x1234);
+	assert_int_equal(ev("low(12345678)"), 0x5678);
+	assert_int_equal(ev("not 0"), 1);
+	expect_error("1/0", KD_EINVAL, "Divide by zero error at '/0'");
+	expect_error("(1+2", KD_EINVAL, "Syntax error at ''");
+	expect_error("1+", KD_EINVAL, "Syntax error at ''");
+	expect_error("", KD_EINVAL, "Syntax error at ''");
+}
+
+static void test_registers(void **state)
+{
+	(void)state;
+	setup_x86();
+	assert_int_equal(ev("eax"), 0xe1e40fc0);
+	assert_int_equal(ev("@eax"), 0xe1e40fc0);
+	assert_int_equal(ev("EAX"), 0xe1e40fc0);
+	assert_int_equal(ev("ax"), 0x0fc0);
+	assert_int_equal(ev("al"), 0xc0);
+	assert_int_equal(ev("ah"), 0x0f);
+	assert_int_equal(ev("@$ip"), 0x804676c8);
+	assert_int_equal(ev("$ip"), 0x804676c8);
+	assert_int_equal(ev("@$csp"), 0xf71efbac);
+	assert_int_equal(ev("$retreg"), 0xe1e40fc0);
+	assert_int_equal(ev("$ptrsize"), 4);
+	assert_int_equal(ev("ebp+8"), 0xf71efbd8);
+	assert_int_equal(ev("efl"), 0x10246);
+	assert_int_equal(ev("@zf"), 1);
+	assert_int_equal(ev("@cf"), 0);
+	/* Without @, "cf" is a number in radix 16, as in WinDbg. */
+	assert_int_equal(ev("cf"), 0xcf);
+	assert_int_equal(ev("cs"), 8);
+	expect_error("@foo", KD_ENOTFOUND, "Bad register error at '@foo'");
+	expect_error("$nosuch", KD_ENOTFOUND, "Bad register error at '$nosuch'");
+}
+
+static void test_x64_subregisters(void **state)
+{
+	(void)state;
+	setup_x86();
+	x86.ctx.machine = KD_MACHINE_AMD64;
+	struct kd_x64_context *c = &x86.ctx.u.x64;
+	c->Rax = 0x1122334455667788ull;
+	c->R8 = 0xfffff80001875f8aull;
+	c->Rsi = 0xabcd;
+	c->Rip = 0xfffff8048b58334cull;
+	assert_int_equal(ev("rax"), 0x1122334455667788ull);
+	assert_int_equal(ev("eax"), 0x55667788);
+	assert_int_equal(ev("ax"), 0x7788);
+	assert_int_equal(ev("al"), 0x88);
+	assert_int_equal(ev("ah"), 0x77);
+	assert_int_equal(ev("r8d"), 0x01875f8a);
+	assert_int_equal(ev("r8w"), 0x5f8a);
+	assert_int_equal(ev("r8b"), 0x8a);
+	assert_int_equal(ev("sil"), 0xcd);
+	assert_int_equal(ev("@$ip"), 0xfffff8048b58334cull);
+	assert_int_equal(ev("$ptrsize"), 8);
+
+	/* Writes touch only the sub-register's bits. */
+	const struct kd_reg *ah = kd_reg_find(KD_MACHINE_AMD64, "ah", 2);
+	assert_non_null(ah);
+	kd_reg_set(&x86.ctx, ah, 0x1ff);
+	assert_int_equal(c->Rax, 0x112233445566ff88ull);
+}
+
+static void test_symbols_and_memory(void **state)
+{
+	(void)state;
+	setup_x86();
+	assert_int_equal(ev("nt!KiTrap0E"), 0x8046a000);
+	assert_int_equal(ev("nt!KiTrap0E+0x27c"), 0x8046a27c);
+	assert_int_equal(ev("nt"), 0x80400000);
+	/* A hex-looking name is a number unless forced with '!'. */
+	assert_int_equal(ev("dead"), 0xdead);
+	assert_int_equal(ev("!dead"), 0x80400000);
+	expect_error("nt!NoSuch+1", KD_ENOTFOUND, "Couldn't resolve error at 'nt!NoSuch+1'");
+
+	assert_int_equal(ev("poi(esp)"), 0x13121110);
+	assert_int_equal(ev("poi esp"), 0x13121110);
+	assert_int_equal(ev("dwo(esp+4)"), 0x17161514);
+	assert_int_equal(ev("qwo(esp)"), 0x1716151413121110ull);
+	assert_int_equal(ev("wo(esp+2)"), 0x1312);
+	assert_int_equal(ev("by(esp+1f)"), 0x2f);
+	assert_int_equal(ev("poi(poi(esp)-13121110+esp)"), 0x13121110);
+	expect_error("poi(0)", KD_EUNREADABLE, "Memory access error at ')'");
+	expect_error("dwo(esp+1e)", KD_EUNREADABLE, "Memory access error at ')'");
+}
+
+static void test_spaces_end_expression(void **state)
+{
+	(void)state;
+	setup_x86();
+	const char *end;
+	uint64_t v;
+	assert_int_equal(kd_eval(eng(), "esp L8", &v, &end), 0);
+	assert_int_equal(v, 0xf71efbac);
+	assert_string_equal(end, " L8");
+	assert_int_equal(kd_eval(eng(), "esp+ 8 L2", &v, &end), 0);
+	assert_int_equal(v, 0xf71efbb4);
+	assert_string_equal(end, " L2");
+	assert_int_equal(kd_eval(eng(), "esp + 8", &v, &end), 0);
+	assert_int_equal(v, 0xf71efbb4);
+	assert_int_equal(kd_eval(eng(), "( esp + 8 ) 5", &v, &end), 0);
+	assert_string_equal(end, " 5");
+	assert_int_equal(kd_eval(eng(), "f085361c L 2", &v, &end), 0);
+	assert_int_equal(v, 0xf085361c);
+	assert_string_equal(end, " L 2");
+	assert_int_equal(kd_eval(eng(), "1;r", &v, &end), 0);
+	assert_string_equal(end, ";r");
+	/* Deep nesting is refused, not a stack overflow. */
+	char deep[4096];
+	memset(deep, '(', sizeof deep - 1);
+	deep[sizeof deep - 1] = '\0';
+	assert_int_equal(kd_eval(eng(), deep, &v, &end), KD_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_registers),
+		cmocka_unit_test(test_x64_subregisters),
+		cmocka_unit_test(test_symbols_and_memory),
+		cmocka_unit_test(test_spaces_end_expression),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
