@@ -1,1 +1,21 @@
 # proto/kdnet*: KDNET over UDP, key handling, the capture decoder (included by Makefile.am).
+libkd_a_SOURCES += \
+	proto/kdnet_key.h proto/kdnet_key.c \
+	proto/kdnet.h proto/kdnet.c \
+	proto/dbgkd_names.c \
+	proto/kd_describe.h proto/kd_describe.c
+libkd_a_SOURCES += \
+	proto/kdnet_decoder.h proto/kdnet_decoder.c \
+	kd/decode_pcap.h kd/decode_pcap.c
+
+check_PROGRAMS += tests/unit/test_kdnet_key
+tests_unit_test_kdnet_key_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdnet_key
+
+check_PROGRAMS += tests/unit/test_kdnet
+tests_unit_test_kdnet_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdnet
+
+check_PROGRAMS += tests/unit/test_kdnet_capture
+tests_unit_test_kdnet_capture_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdnet_capture
