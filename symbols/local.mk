@@ -1,1 +1,23 @@
 # symbols: sources and tests of this area (included by Makefile.am).
+libkd_a_SOURCES += \
+	symbols/msf.h symbols/msf.c \
+	symbols/pdb.h symbols/pdb.c \
+	symbols/pe.h symbols/pe.c
+
+check_PROGRAMS += tests/unit/test_pdb
+tests_unit_test_pdb_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_pdb
+
+check_PROGRAMS += tests/unit/test_pe
+tests_unit_test_pe_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_pe
+
+check_PROGRAMS += tests/fuzz/replay_pdb tests/fuzz/replay_pe
+tests_fuzz_replay_pdb_SOURCES = tests/fuzz/fuzz_pdb.c tests/fuzz/replay_main.c
+tests_fuzz_replay_pdb_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"pdb"'
+tests_fuzz_replay_pdb_LDADD = $(KD_LIBS)
+tests_fuzz_replay_pe_SOURCES = tests/fuzz/fuzz_pe.c tests/fuzz/replay_main.c
+tests_fuzz_replay_pe_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"pe"'
+tests_fuzz_replay_pe_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_pdb tests/fuzz/replay_pe
+FUZZ_TARGETS += pdb pe

@@ -1,0 +1,47 @@
+/*
+ * Fuzz harness for the MSF/PDB reader: open the bytes as a PDB and walk
+ * every structure a debugger session would touch.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols/pdb.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void visit(void *ctx, const struct kd_pdb_symbol *s)
+{
+	size_t *count = ctx;
+	*count += strlen(s->name);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kd_pdb *pdb;
+	char err[256];
+	if (kd_pdb_open_mem(data, size, &pdb, err, sizeof err) < 0)
+		return 0;
+	size_t count = 0, n, at;
+	const struct kd_pdb_module *m;
+	kd_pdb_modules(pdb, &m, &n);
+	for (size_t i = 0; i < n; i++)
+		kd_pdb_foreach_proc(pdb, i, visit, &count);
+	kd_pdb_foreach_public(pdb, visit, &count);
+	const struct kd_pdb_symbol *syms;
+	if (kd_pdb_symbols(pdb, &syms, &n) == 0) {
+		for (size_t i = 0; i < n && i < 64; i++) {
+			struct kd_pdb_symbol s;
+			kd_pdb_find_public(pdb, syms[i].name, &s);
+			kd_pdb_find_global(pdb, syms[i].name, &s);
+			kd_pdb_lookup_rva(pdb, syms[i].rva + 1, &at);
+		}
+	}
+	const struct kd_pdb_frame_data *fd;
+	kd_pdb_frame_data(pdb, &fd, &n);
+	for (size_t i = 0; i < n; i++)
+		kd_pdb_string(pdb, fd[i].frame_func);
+	kd_pdb_close(pdb);
+	return 0;
+}
