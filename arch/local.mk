@@ -3,6 +3,8 @@
 # commands (kd/expr.c, kd/cmd_registers.c, kd/cmd_disasm.c) and their tests.
 libkd_a_SOURCES += \
 	arch/regs.h arch/regs.c \
+	arch/frames.h arch/frames.c \
+	arch/disasm.h arch/disasm.c \
 	kd/expr.h kd/expr.c
 
 # The evaluator is tested on its own: the test supplies the few engine
@@ -11,3 +13,8 @@ check_PROGRAMS += tests/unit/test_expr
 tests_unit_test_expr_SOURCES = tests/unit/test_expr.c kd/expr.c arch/regs.c
 tests_unit_test_expr_LDADD = $(CMOCKA_LIBS)
 KD_TESTS += tests/unit/test_expr
+
+check_PROGRAMS += tests/unit/test_disasm
+tests_unit_test_disasm_SOURCES = tests/unit/test_disasm.c arch/disasm.c arch/regs.c
+tests_unit_test_disasm_LDADD = $(CAPSTONE_LIBS) $(CMOCKA_LIBS)
+KD_TESTS += tests/unit/test_disasm

@@ -1,0 +1,390 @@
+/*
+ * Tests of the WinDbg-notation disassembler (arch/disasm.c):
+ *  - the instruction lines of the seed transcripts (bytes, mnemonic,
+ *    operands, symbolic targets), compared with blanks collapsed because
+ *    the transcripts' column spacing did not survive publication;
+ *  - `ub` landing: for every function of the real PE images in
+ *    $KD_DATA/pe (x64: every .pdata function; x86: every direct call
+ *    target that starts after int3/nop padding), every instruction
+ *    boundary reached by decoding forward from the function start is what
+ *    kd_disasm_back finds going back 8 instructions (fewer near the
+ *    start), without any hint.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/disasm.h"
+#include "kd/error.h"
+
+/* --- a flat memory environment ------------------------------------------ */
+
+struct image {
+	uint64_t base;
+	const uint8_t *data;
+	size_t len;
+	const char *const *syms; /* pairs "address" "name", NULL-terminated */
+};
+
+static int img_read(void *ctx, uint64_t addr, void *buf, size_t len, size_t *done)
+{
+	const struct image *im = ctx;
+	*done = 0;
+	if (addr < im->base || addr - im->base >= im->len)
+		return KD_EUNREADABLE;
+	size_t off = (size_t)(addr - im->base);
+	size_t n = im->len - off < len ? im->len - off : len;
+	memcpy(buf, im->data + off, n);
+	*done = n;
+	return 0;
+}
+
+static int img_symbolize(void *ctx, uint64_t addr, char *buf, size_t n)
+{
+	const struct image *im = ctx;
+	for (const char *const *s = im->syms; s && s[0]; s += 2) {
+		if (strtoull(s[0], NULL, 16) == addr) {
+			snprintf(buf, n, "%s", s[1]);
+			return 0;
+		}
+	}
+	return KD_ENOTFOUND;
+}
+
+static void collapse(const char *in, char *out, size_t n)
+{
+	size_t j = 0;
+	int space = 0;
+	for (; *in && j + 1 < n; in++) {
+		if (*in == ' ') {
+			space = 1;
+			continue;
+		}
+		if (space && j)
+			out[j++] = ' ';
+		space = 0;
+		out[j++] = *in;
+	}
+	out[j] = '\0';
+}
+
+/* Decode `bytes` at addr and compare with a seed line. */
+static void check_line(const struct kd_disasm_env *env, uint64_t addr, const uint8_t *bytes,
+                       size_t len, const char *expect)
+{
+	struct kd_insn in;
+	assert_int_equal(kd_disasm_decode(env, bytes, len, addr, &in), 0);
+	char line[512], got[512];
+	kd_disasm_format(env, &in, line, sizeof line);
+	collapse(line, got, sizeof got);
+	assert_string_equal(got, expect);
+}
+
+static const char *const seed_syms[] = {
+	"80801108", "nt!_imp_KfLowerIrql",
+	"80801098", "nt!_imp_HalRequestSoftwareInterrupt",
+	"80a604be", "hal!HalBeginSystemInterrupt",
+	"80a5d8f3", "hal!HalpIpiHandler+0xc3",
+	"80a5b010", "hal!_imp_Kei386EoiHelper",
+	"80a5b020", "hal!_imp__KiIpiServiceRoutine",
+	NULL, NULL,
+};
+
+/* Lines of seeds 001 (ub output) and 000 (r output). */
+static void test_seed_lines(void **state)
+{
+	(void)state;
+	struct image im = { 0, NULL, 0, seed_syms };
+	struct kd_disasm_env env = { KD_MACHINE_I386, img_read, img_symbolize, &im };
+	static const struct {
+		uint64_t addr;
+		uint8_t b[8];
+		size_t n;
+		const char *text;
+	} lines[] = {
+		{ 0x8082e3c6, { 0x32, 0xc9 }, 2, "8082e3c6 32c9 xor cl,cl" },
+		{ 0x8082e3c8, { 0xff, 0x25, 0x08, 0x11, 0x80, 0x80 }, 6,
+		  "8082e3c8 ff2508118080 jmp dword ptr [nt!_imp_KfLowerIrql (80801108)]" },
+		{ 0x8082e3ce, { 0x64, 0xa1, 0x24, 0x01, 0x00, 0x00 }, 6,
+		  "8082e3ce 64a124010000 mov eax,dword ptr fs:[00000124h]" },
+		{ 0x8082e3d4, { 0xc6, 0x40, 0x3d, 0x01 }, 4, "8082e3d4 c6403d01 mov byte ptr [eax+3Dh],1" },
+		{ 0x8082e3d8, { 0xff, 0x25, 0x98, 0x10, 0x80, 0x80 }, 6,
+		  "8082e3d8 ff2598108080 jmp dword ptr [nt!_imp_HalRequestSoftwareInterrupt (80801098)]" },
+		{ 0x8082e3de, { 0xcc }, 1, "8082e3de cc int 3" },
+		{ 0x80a5d8e1, { 0xe8, 0xd8, 0x2b, 0x00, 0x00 }, 5,
+		  "80a5d8e1 e8d82b0000 call hal!HalBeginSystemInterrupt (80a604be)" },
+		{ 0x80a5d8e6, { 0x0a, 0xc0 }, 2, "80a5d8e6 0ac0 or al,al" },
+		{ 0x80a5d8e8, { 0x75, 0x09 }, 2, "80a5d8e8 7509 jne hal!HalpIpiHandler+0xc3 (80a5d8f3)" },
+		{ 0x80a5d8ea, { 0x83, 0xc4, 0x08 }, 3, "80a5d8ea 83c408 add esp,8" },
+		{ 0x80a5d8ed, { 0xff, 0x25, 0x10, 0xb0, 0xa5, 0x80 }, 6,
+		  "80a5d8ed ff2510b0a580 jmp dword ptr [hal!_imp_Kei386EoiHelper (80a5b010)]" },
+		{ 0x80a5d8f3, { 0x6a, 0x00 }, 2, "80a5d8f3 6a00 push 0" },
+		{ 0x80a5d8f5, { 0x55 }, 1, "80a5d8f5 55 push ebp" },
+		{ 0x80a5d8f6, { 0xff, 0x15, 0x20, 0xb0, 0xa5, 0x80 }, 6,
+		  "80a5d8f6 ff1520b0a580 call dword ptr [hal!_imp__KiIpiServiceRoutine (80a5b020)]" },
+		{ 0x80a5d8c4, { 0xc7, 0x45, 0x08, 0x00, 0x0d, 0xdb, 0xba }, 7,
+		  "80a5d8c4 c74508000ddbba mov dword ptr [ebp+8],0BADB0D00h" },
+		{ 0x80a5d8cb, { 0x89, 0x5d, 0x00 }, 3, "80a5d8cb 895d00 mov dword ptr [ebp],ebx" },
+		{ 0x80a5d8ce, { 0x89, 0x7d, 0x04 }, 3, "80a5d8ce 897d04 mov dword ptr [ebp+4],edi" },
+		{ 0x80a5d8d1, { 0x68, 0xe1, 0x00, 0x00, 0x00 }, 5, "80a5d8d1 68e1000000 push 0E1h" },
+		{ 0x80a5d8d6, { 0x83, 0xec, 0x04 }, 3, "80a5d8d6 83ec04 sub esp,4" },
+		{ 0x80a5d8d9, { 0x54 }, 1, "80a5d8d9 54 push esp" },
+		{ 0x80a5d8df, { 0x6a, 0x1d }, 2, "80a5d8df 6a1d push 1Dh" },
+		{ 0x8081c7c4, { 0xf6, 0x41, 0x2c, 0x02 }, 4, "8081c7c4 f6412c02 test byte ptr [ecx+2Ch],2" },
+		{ 0xf07a973b, { 0x39, 0x45, 0x0c }, 3, "f07a973b 39450c cmp dword ptr [ebp+0Ch],eax" },
+		{ 0x804676c8, { 0x89, 0x0a }, 2, "804676c8 890a mov dword ptr [edx],ecx" },
+		{ 0xbfb2b7f4, { 0x57 }, 1, "bfb2b7f4 57 push edi" },
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		check_line(&env, lines[i].addr, lines[i].b, lines[i].n, lines[i].text);
+}
+
+/* The column layout: 16-wide bytes, 7-wide mnemonic, then a space. */
+static void test_columns(void **state)
+{
+	(void)state;
+	struct image im = { 0, NULL, 0, NULL };
+	struct kd_disasm_env env = { KD_MACHINE_AMD64, img_read, NULL, &im };
+	struct kd_insn in;
+	char line[256];
+	static const uint8_t sub[] = { 0x48, 0x83, 0xec, 0x28 };
+	kd_disasm_decode(&env, sub, sizeof sub, 0xfffff80001875f8aull, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "fffff800`01875f8a 4883ec28        sub     rsp,28h");
+	static const uint8_t ret[] = { 0xc3 };
+	kd_disasm_decode(&env, ret, 1, 0x1000, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "00000000`00001000 c3              ret");
+	static const uint8_t and_rsp[] = { 0x48, 0x83, 0xe4, 0xf0 };
+	kd_disasm_decode(&env, and_rsp, sizeof and_rsp, 0x1000, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "00000000`00001000 4883e4f0        and     rsp,0FFFFFFFFFFFFFFF0h");
+	static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0x88, 0x01, 0x00, 0x00 };
+	kd_disasm_decode(&env, gs, sizeof gs, 0x1000, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "00000000`00001000 65488b042588010000 mov     rax,qword ptr gs:[188h]");
+	static const uint8_t riprel[] = { 0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00 };
+	kd_disasm_decode(&env, riprel, sizeof riprel, 0x1000, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "00000000`00001000 488b0510000000  mov     rax,qword ptr [00000000`00001017]");
+	static const uint8_t bad[] = { 0xff };
+	kd_disasm_decode(&env, bad, 1, 0x1000, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	assert_string_equal(line, "00000000`00001000 ff              ???");
+}
+
+/* --- PE images ---------------------------------------------------------- */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The image laid out at its RVAs (sections copied to their addresses). */
+struct pe {
+	enum kd_machine machine;
+	uint8_t *mapped;
+	size_t size;
+	uint32_t text_rva, text_size;
+	uint32_t pdata_rva, pdata_size;
+	uint32_t entry;
+};
+
+static int pe_load(const uint8_t *f, size_t len, struct pe *pe)
+{
+	memset(pe, 0, sizeof *pe);
+	if (len < 0x40 || f[0] != 'M' || f[1] != 'Z')
+		return -1;
+	uint32_t nt = le32(f + 0x3c);
+	if (nt > len || len - nt < 24 || memcmp(f + nt, "PE\0\0", 4))
+		return -1;
+	uint16_t machine = le16(f + nt + 4), nsec = le16(f + nt + 6), optsz = le16(f + nt + 20);
+	const uint8_t *opt = f + nt + 24;
+	if ((size_t)(opt - f) + optsz > len)
+		return -1;
+	int is64 = le16(opt) == 0x20b;
+	pe->machine = machine == 0x8664 ? KD_MACHINE_AMD64 : machine == 0x14c ? KD_MACHINE_I386 : KD_MACHINE_UNKNOWN;
+	uint32_t image_size = le32(opt + 56);
+	pe->entry = le32(opt + 16);
+	const uint8_t *dirs = opt + (is64 ? 112 : 96);
+	if (optsz >= (is64 ? 112 : 96) + 4 * 8) {
+		pe->pdata_rva = le32(dirs + 3 * 8);
+		pe->pdata_size = le32(dirs + 3 * 8 + 4);
+	}
+	if (image_size == 0 || image_size > (64u << 20))
+		return -1;
+	pe->mapped = calloc(1, image_size);
+	pe->size = image_size;
+	const uint8_t *sec = opt + optsz;
+	for (unsigned i = 0; i < nsec; i++, sec += 40) {
+		if ((size_t)(sec - f) + 40 > len)
+			return -1;
+		uint32_t vsize = le32(sec + 8), rva = le32(sec + 12);
+		uint32_t rawsize = le32(sec + 16), raw = le32(sec + 20), chars = le32(sec + 36);
+		uint32_t n = rawsize < vsize ? rawsize : vsize;
+		if (raw > len || n > len - raw || rva > image_size || n > image_size - rva)
+			continue;
+		memcpy(pe->mapped + rva, f + raw, n);
+		if ((chars & 0x20000020) && !pe->text_size) { /* code or executable */
+			pe->text_rva = rva;
+			pe->text_size = vsize;
+		}
+	}
+	return pe->machine == KD_MACHINE_UNKNOWN ? -1 : 0;
+}
+
+struct stats {
+	unsigned functions, checked, agreed;
+};
+
+/* Decode forward from start to end; check kd_disasm_back at every
+ * boundary that has 8 instructions before it inside the function. */
+static void check_function(const struct kd_disasm_env *env, uint64_t start, uint64_t end,
+                           struct stats *st)
+{
+	enum { BACK = 8, MAXI = 4096 };
+	static uint64_t b[MAXI];
+	size_t n = 0;
+	uint64_t a = start;
+	while (a < end && n < MAXI) {
+		struct kd_insn in;
+		kd_disasm_one(env, a, &in);
+		if (!in.valid)
+			return; /* data inside code (a jump table): stop this function */
+		if (in.is_int3)
+			break; /* padding: the function ended before */
+		b[n++] = a;
+		a += in.size;
+	}
+	st->functions++;
+	for (size_t i = 1; i < n; i++) {
+		unsigned back = i < BACK ? (unsigned)i : BACK;
+		st->checked++;
+		uint64_t got = kd_disasm_back(env, b[i], back, 0);
+		if (got == b[i - back])
+			st->agreed++;
+		else if (st->checked - st->agreed <= 3)
+			print_message("ub %llx L%u: got %llx, forward decode says %llx\n",
+			              (unsigned long long)b[i], back, (unsigned long long)got,
+			              (unsigned long long)b[i - back]);
+		/* With the function start known the answer must be exact. */
+		assert_int_equal(kd_disasm_back(env, b[i], back, start), b[i - back]);
+	}
+}
+
+static void check_image(const char *path, struct stats *st)
+{
+	size_t len = 0;
+	uint8_t *f = slurp(path, &len);
+	if (!f)
+		fail_msg("cannot read %s", path);
+	struct pe pe;
+	assert_int_equal(pe_load(f, len, &pe), 0);
+	struct image im = { 0x10000000, pe.mapped, pe.size, NULL };
+	struct kd_disasm_env env = { pe.machine, img_read, NULL, &im };
+	if (pe.machine == KD_MACHINE_AMD64 && pe.pdata_size) {
+		for (uint32_t off = 0; off + 12 <= pe.pdata_size; off += 12) {
+			const uint8_t *rf = pe.mapped + pe.pdata_rva + off;
+			uint32_t begin = le32(rf), end = le32(rf + 4);
+			if (begin >= end || end > pe.size)
+				continue;
+			check_function(&env, im.base + begin, im.base + end, st);
+		}
+	} else {
+		/* x86: function starts are the targets of direct calls that
+		 * follow padding (int3/nop) or start the code section. */
+		const uint8_t *t = pe.mapped + pe.text_rva;
+		static uint8_t is_start[1 << 22];
+		uint32_t size = pe.text_size < sizeof is_start ? pe.text_size : sizeof is_start;
+		memset(is_start, 0, size);
+		if (pe.entry >= pe.text_rva && pe.entry - pe.text_rva < size)
+			is_start[pe.entry - pe.text_rva] = 1;
+		for (uint32_t i = 0; i + 5 <= size; i++) {
+			if (t[i] != 0xe8)
+				continue;
+			uint32_t target = i + 5 + le32(t + i + 1);
+			if (target < size && (target == 0 || t[target - 1] == 0xcc || t[target - 1] == 0x90))
+				is_start[target] = 1;
+		}
+		uint32_t prev = UINT32_MAX;
+		for (uint32_t i = 0; i <= size; i++) {
+			if (i < size && !is_start[i])
+				continue;
+			if (prev != UINT32_MAX) {
+				/* The function ends at its padding. */
+				uint32_t end = i;
+				while (end > prev && (t[end - 1] == 0xcc))
+					end--;
+				check_function(&env, im.base + pe.text_rva + prev, im.base + pe.text_rva + end, st);
+			}
+			prev = i;
+		}
+	}
+	free(pe.mapped);
+	free(f);
+}
+
+static void test_ub_real_images(void **state)
+{
+	(void)state;
+	const char *data = getenv("KD_DATA");
+	if (!data) {
+		skip();
+		return;
+	}
+	static const char *const files[] = {
+		"pe/x64/xframe_eh_exe.exe", "pe/x64/xframe_eh_dll.dll", "pe/x64/nested_collided.exe",
+		"pe/x86/xframe_eh_exe.exe", "pe/x86/xframe_eh_dll.dll", "pe/x86/nested_collided.exe",
+		"pe/driver.sys", "pe/multiss_drv.sys",
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", data, files[i]);
+		struct stats st = { 0, 0, 0 };
+		check_image(path, &st);
+		print_message("%s: %u functions, ub checked at %u addresses, %u agree\n",
+		              files[i], st.functions, st.checked, st.agreed);
+		assert_true(st.functions > 0);
+		assert_int_equal(st.agreed, st.checked);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed_lines),
+		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_ub_real_images),
+	};
+	if (!getenv("KD_DATA"))
+		fprintf(stderr, "KD_DATA not set: the real-image ub test is skipped\n");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
