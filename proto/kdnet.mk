@@ -19,3 +19,18 @@ KD_TESTS += tests/unit/test_kdnet
 check_PROGRAMS += tests/unit/test_kdnet_capture
 tests_unit_test_kdnet_capture_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_kdnet_capture
+
+check_PROGRAMS += tests/fuzz/replay_kdnet
+tests_fuzz_replay_kdnet_SOURCES = tests/fuzz/fuzz_kdnet.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kdnet_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdnet"'
+tests_fuzz_replay_kdnet_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_kdnet
+FUZZ_TARGETS += kdnet
+
+# transport/udp: the UDP endpoint KDNET runs on.
+libkd_a_SOURCES += transport/udp.h transport/udp.c
+libkd_a_SOURCES += proto/kdnet_link.h proto/kdnet_link.c
+
+check_PROGRAMS += tests/unit/test_kdnet_link
+tests_unit_test_kdnet_link_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdnet_link
