@@ -14,3 +14,15 @@ KD_TESTS += tests/unit/test_dump_triage
 check_PROGRAMS += tests/unit/test_vtop
 tests_unit_test_vtop_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_vtop
+
+check_PROGRAMS += tests/unit/test_dump_synth
+tests_unit_test_dump_synth_SOURCES = tests/unit/test_dump_synth.c tests/unit/test_dump_synth.h
+tests_unit_test_dump_synth_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_dump_synth
+
+check_PROGRAMS += tests/fuzz/replay_dump
+tests_fuzz_replay_dump_SOURCES = tests/fuzz/fuzz_dump.c tests/fuzz/replay_main.c
+tests_fuzz_replay_dump_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dump"'
+tests_fuzz_replay_dump_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_dump
+FUZZ_TARGETS += dump
