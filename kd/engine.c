@@ -217,7 +217,9 @@ static int size_processors(struct kd_engine *eng, unsigned n)
 
 int kd_engine_open_target(struct kd_engine *eng, struct kd_target *t)
 {
-	kd_engine_close_target(eng);
+	/* Modules a live target reported before it was opened stay. */
+	if (eng->target)
+		kd_engine_close_target(eng);
 	eng->target = t;
 	eng->cpu = 0;
 	int rc = 0;

@@ -4,3 +4,11 @@ libkd_a_SOURCES += \
 	kd/engine.h kd/target.h kd/command.h \
 	arch/context.h
 libkd_a_SOURCES += kd/engine.c kd/commands.c
+libkd_a_SOURCES += kd/live_target.h kd/live_target.c
+libkd_a_SOURCES += kd/connect.h kd/connect.c
+libkd_a_SOURCES += kd/cmd_memory.c
+libkd_a_SOURCES += kd/cmd_control.c kd/control.h
+
+bin_PROGRAMS += kd/kd
+kd_kd_SOURCES = kd/main.c
+kd_kd_LDADD = $(KD_LIBS) $(READLINE_LIBS)

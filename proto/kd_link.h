@@ -39,6 +39,13 @@ struct kd_link_callbacks {
 	void *user;
 };
 
+/* Statistics both links keep, for diagnostics and benchmarks. */
+struct kd_link_stats {
+	uint64_t bytes_sent, bytes_received;
+	uint64_t packets_sent, packets_received;
+	uint64_t resends, bad_checksums, dropped, auth_failures;
+};
+
 struct kd_link_ops {
 	/* Queue a data packet; the link delivers packets in order, resending
 	 * until acknowledged (or as its protocol does). */
@@ -51,6 +58,8 @@ struct kd_link_ops {
 	void (*reset)(struct kd_link *l);
 	void (*set_trace)(struct kd_link *l, int on);
 	void (*close)(struct kd_link *l);
+	/* Counters (optional; NULL when the link keeps none). */
+	void (*get_stats)(struct kd_link *l, struct kd_link_stats *out);
 };
 
 struct kd_link {
@@ -58,11 +67,5 @@ struct kd_link {
 	struct kd_link_callbacks cb;
 };
 
-/* Statistics both links keep, for diagnostics and benchmarks. */
-struct kd_link_stats {
-	uint64_t bytes_sent, bytes_received;
-	uint64_t packets_sent, packets_received;
-	uint64_t resends, bad_checksums, dropped, auth_failures;
-};
 
 #endif

@@ -57,7 +57,7 @@ struct kdcom {
 	struct kd_packet_header h;
 	uint8_t data[KD_PACKET_MAX_SIZE];
 	size_t data_len;
-	uint32_t recv_expected;
+	uint32_t last_delivered;
 	int recv_sync;           /* accept the next id whatever it is */
 	uv_timer_t rx_timer;     /* a packet that stops half way is abandoned */
 
@@ -215,7 +215,7 @@ static void handle_control(struct kdcom *k)
 	tracef(k, "KDCOM <<< %s id=%08x", type_name(k->h.type), k->h.id);
 	switch (k->h.type) {
 	case KD_PACKET_TYPE_KD_ACKNOWLEDGE:
-		if (k->in_flight && k->h.id == (k->send_id & ~KD_SYNC_PACKET_ID)) {
+		if (k->in_flight && (k->h.id & ~KD_SYNC_PACKET_ID) == (k->send_id & ~KD_SYNC_PACKET_ID)) {
 			k->send_id = (k->send_id & ~KD_SYNC_PACKET_ID) ^ 1;
 			pop_head(k);
 			start_next(k);
@@ -227,9 +227,14 @@ static void handle_control(struct kdcom *k)
 	case KD_PACKET_TYPE_KD_RESET:
 		/* The target answers a reset with one; the debugger does not, or
 		 * the two would reset each other forever. */
-		if (k->role == KD_LINK_TARGET)
+		if (k->role == KD_LINK_TARGET) {
 			send_control(k, KD_PACKET_TYPE_KD_RESET, 0);
-		reset_ids(k);
+			reset_ids(k);
+		} else {
+			/* Our reset's answer: the target numbers from the start again;
+			 * what it resends may be a packet we already have. */
+			k->send_id = KD_INITIAL_PACKET_ID;
+		}
 		if (k->link.cb.on_reset)
 			k->link.cb.on_reset(k->link.cb.user);
 		if (k->in_flight) {
@@ -245,16 +250,18 @@ static void handle_control(struct kdcom *k)
 static void handle_data(struct kdcom *k)
 {
 	uint32_t id = k->h.id;
-	uint32_t plain = id & ~KD_SYNC_PACKET_ID;
-	send_control(k, KD_PACKET_TYPE_KD_ACKNOWLEDGE, id);
+	/* Acknowledgements name the id without the sync bit. */
+	send_control(k, KD_PACKET_TYPE_KD_ACKNOWLEDGE, id & ~KD_SYNC_PACKET_ID);
 	k->stats.packets_received++;
-	if (!k->recv_sync && !(id & KD_SYNC_PACKET_ID) && plain != k->recv_expected) {
+	/* Ids alternate, so a packet with the id of the last one delivered is
+	 * that packet again: the sender did not see our acknowledgement. */
+	if (!k->recv_sync && id == k->last_delivered) {
 		tracef(k, "KDCOM <<< %s id=%08x repeated, dropped", type_name(k->h.type), id);
 		k->stats.dropped++;
 		return;
 	}
 	k->recv_sync = 0;
-	k->recv_expected = plain ^ 1;
+	k->last_delivered = id;
 	tracef(k, "KDCOM <<< %s id=%08x len=%u", type_name(k->h.type), id, k->h.byte_count);
 	if (k->link.cb.on_packet)
 		k->link.cb.on_packet(k->link.cb.user, k->h.type, k->data, k->data_len);
@@ -383,7 +390,7 @@ void kdcom_peer_lost(struct kd_link *l)
 	uv_timer_stop(&k->rx_timer);
 }
 
-void kdcom_get_stats(struct kd_link *l, struct kd_link_stats *out)
+static void kdcom_stats(struct kd_link *l, struct kd_link_stats *out)
 {
 	*out = from_link(l)->stats;
 }
@@ -462,6 +469,7 @@ static const struct kd_link_ops kdcom_ops = {
 	.reset = kdcom_reset,
 	.set_trace = kdcom_set_trace,
 	.close = kdcom_close,
+	.get_stats = kdcom_stats,
 };
 
 int kdcom_link_new(uv_loop_t *loop, enum kd_link_role role, const struct kdcom_options *opt,

@@ -43,6 +43,5 @@ void kdcom_feed(struct kd_link *l, const uint8_t *data, size_t len);
  * stopped target sends its state change again. */
 void kdcom_peer_connected(struct kd_link *l);
 void kdcom_peer_lost(struct kd_link *l);
-void kdcom_get_stats(struct kd_link *l, struct kd_link_stats *out);
 
 #endif

@@ -1,2 +1,11 @@
-# tests/: unit tests of the foundation, kdsim and the transcript tests.
+# tests/: the simulator kdsim, unit tests of the foundation and the
+# transcript tests of kd against kdsim.
 EXTRA_DIST += tests/run-tests
+
+bin_PROGRAMS += tests/kdsim/kdsim
+tests_kdsim_kdsim_SOURCES = tests/kdsim/kdsim.c tests/kdsim/machine.c tests/kdsim/machine.h \
+	tests/kdsim/stub.c tests/kdsim/stub.h
+tests_kdsim_kdsim_LDADD = $(KD_LIBS)
+
+EXTRA_DIST += tests/e2e/lib.sh tests/e2e/attach.sh
+KD_TESTS += tests/e2e/attach.sh

@@ -123,6 +123,9 @@ int kd_stream_open(uv_loop_t *loop, const struct kd_stream_spec *spec,
 	s->spec.host = s->host;
 	uv_timer_init(loop, &s->retry_timer);
 	s->retry_timer.data = s;
+	/* A device opens at once and reports its peer from inside this call:
+	 * the caller must already hold the stream then. */
+	*out = s;
 	int rc = UV_EINVAL;
 	switch (spec->kind) {
 	case KD_STREAM_UNIX: rc = kd_unix_start(s, err, errlen); break;
@@ -131,13 +134,13 @@ int kd_stream_open(uv_loop_t *loop, const struct kd_stream_spec *spec,
 	case KD_STREAM_PTY: rc = kd_pty_start(s, err, errlen); break;
 	}
 	if (rc < 0 && !(spec->reconnect && !spec->server)) {
+		*out = NULL;
 		s->closing = 1;
 		kd_stream_close_handle(s, (uv_handle_t *)&s->retry_timer);
 		return rc;
 	}
 	if (rc < 0)
 		kd_stream_retry_later(s, 500);
-	*out = s;
 	return 0;
 }
 

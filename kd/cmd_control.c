@@ -1,0 +1,249 @@
+/*
+ * Session and execution commands: g, q, ~Ns, vertarget, .reboot,
+ * .kdfiles, .echo, help, and the stop report printed when the target
+ * breaks in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kd/command.h"
+#include "kd/control.h"
+#include "kd/live_target.h"
+#include "proto/dbgkd.h"
+
+static const char *os_name(unsigned build)
+{
+	if (build >= 22000) return "Windows 10"; /* WinDbg names 11 this way too */
+	if (build >= 10240) return "Windows 10";
+	if (build >= 9600) return "Windows 8.1";
+	if (build >= 9200) return "Windows 8";
+	if (build >= 7600) return "Windows 7";
+	if (build >= 6000) return "Windows Vista";
+	if (build >= 3790) return "Windows Server 2003";
+	if (build >= 2600) return "Windows XP";
+	return "Windows";
+}
+
+static const char *machine_name(enum kd_machine m)
+{
+	return m == KD_MACHINE_AMD64 ? "x64" : m == KD_MACHINE_I386 ? "x86" : "unknown";
+}
+
+static int cmd_vertarget(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_version v;
+	int rc = kd_engine_version(eng, &v);
+	if (rc < 0) {
+		kd_eprintf(eng, "vertarget: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	char a[20], b[20];
+	kd_printf(eng, "%s Kernel Version %u %s (%u procs) %s %s\n", os_name(v.build), v.build,
+	          v.processors > 1 ? "MP" : "UP", v.processors,
+	          v.major == 0xc ? "Checked" : "Free", machine_name(v.machine));
+	if (v.protocol_version)
+		kd_printf(eng, "KD protocol version %u, secondary version %u\n",
+		          v.protocol_version, v.kd_secondary_version);
+	kd_printf(eng, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n",
+	          kd_format_addr(eng, v.kern_base, a), kd_format_addr(eng, v.ps_loaded_module_list, b));
+	return 0;
+}
+
+static struct kd_target *live_target(struct kd_engine *eng, const char *cmd)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	if (!t) {
+		kd_eprintf(eng, "%s: %s\n", cmd, kd_strerror(KD_EDISCONNECTED));
+		return NULL;
+	}
+	if (!kd_target_is_live(t)) {
+		kd_eprintf(eng, "%s: the target is a %s, it cannot run\n", cmd,
+		           strcmp(t->ops->kind, "dump") == 0 ? "dump file" : t->ops->kind);
+		return NULL;
+	}
+	return t;
+}
+
+static const char *exception_name(uint32_t code)
+{
+	switch (code) {
+	case 0x80000003: return "Break instruction exception";
+	case 0x80000004: return "Single step exception";
+	case 0xc0000005: return "Access violation";
+	case 0xc000001d: return "Illegal instruction";
+	case 0xc0000094: return "Integer divide-by-zero";
+	case 0xc0000096: return "Privileged instruction";
+	case 0xc00000fd: return "Stack overflow";
+	case 0x80000001: return "Guard page violation";
+	}
+	return "Unknown exception";
+}
+
+void kd_report_stop(struct kd_engine *eng)
+{
+	const struct kd_stop_event *ev = kd_engine_last_event(eng);
+	if (ev->kind == KD_STOP_EXCEPTION) {
+		kd_printf(eng, "%s - code %08x (%s)\n", exception_name(ev->code), ev->code,
+		          ev->first_chance ? "first chance" : "!!! second chance !!!");
+	}
+	/* The instruction where it stopped, as `u` shows it when the
+	 * disassembler is there; the symbol alone otherwise. */
+	const char *args;
+	const struct kd_command *u = kd_command_find("u @$ip L1", &args);
+	if (u && strcmp(u->name, "u") == 0) {
+		u->run(eng, u->name, args);
+		return;
+	}
+	char sym[512], a[20];
+	if (kd_format_symbol(eng, ev->pc, sym, sizeof sym) == 0)
+		kd_printf(eng, "%s:\n", sym);
+	kd_printf(eng, "%s\n", kd_format_addr(eng, ev->pc, a));
+}
+
+void kd_report_connected(struct kd_engine *eng)
+{
+	struct kd_version v;
+	if (kd_engine_version(eng, &v) < 0)
+		return;
+	kd_printf(eng, "Connected to %s %u %s target, ptr64 %s\n", os_name(v.build), v.build,
+	          machine_name(v.machine), v.machine == KD_MACHINE_AMD64 ? "TRUE" : "FALSE");
+	kd_printf(eng, "Kernel Debugger connection established.\n");
+	cmd_vertarget(eng, "vertarget", "");
+}
+
+int kd_run_until_stop(struct kd_engine *eng)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	int rc = kd_live_wait_stop(t, 0);
+	if (rc == 0)
+		kd_report_stop(eng);
+	return rc;
+}
+
+static int cmd_go(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = live_target(eng, name);
+	if (!t)
+		return KD_ENOTSUP;
+	if (*kd_skip_spaces(args)) {
+		kd_eprintf(eng, "g: going to an address needs breakpoints, which this build does not have yet\n");
+		return KD_ENOTSUP;
+	}
+	int rc = kd_live_continue(t);
+	if (rc < 0) {
+		kd_eprintf(eng, "g: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	return kd_run_until_stop(eng);
+}
+
+static int cmd_quit(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	/* q leaves a live target running, as kd does when it detaches. */
+	if (t && kd_target_is_live(t) && kd_live_is_stopped(t))
+		kd_live_continue(t);
+	kd_engine_request_quit(eng);
+	return 0;
+}
+
+static int cmd_reboot(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = live_target(eng, name);
+	if (!t)
+		return KD_ENOTSUP;
+	int rc = kd_live_reboot(t);
+	if (rc < 0) {
+		kd_eprintf(eng, ".reboot: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	kd_printf(eng, "Shutdown occurred...unloading all symbol tables.\nWaiting to reconnect...\n");
+	return 0;
+}
+
+/* ~ lists processors; ~Ns switches to processor N. */
+static int cmd_processor(struct kd_engine *eng, const char *name, const char *args)
+{
+	const char *p = kd_skip_spaces(args);
+	if (!kd_engine_target(eng)) {
+		kd_eprintf(eng, "~: %s\n", kd_strerror(KD_EDISCONNECTED));
+		return KD_EDISCONNECTED;
+	}
+	if (!*p) {
+		for (unsigned i = 0; i < kd_engine_cpu_count(eng); i++)
+			kd_printf(eng, "%c%u\n", i == kd_engine_cpu(eng) ? '.' : ' ', i);
+		return 0;
+	}
+	char *end;
+	unsigned long n = strtoul(p, &end, 10);
+	if (end == p || (*end != 's' && *end != 'S') || *kd_skip_spaces(end + 1)) {
+		kd_eprintf(eng, "~: use ~Ns to switch to processor N (decimal)\n");
+		return KD_EINVAL;
+	}
+	if (n >= kd_engine_cpu_count(eng)) {
+		kd_eprintf(eng, "~%lus: no processor %lu (the target has %u)\n", n, n, kd_engine_cpu_count(eng));
+		return KD_EINVAL;
+	}
+	return kd_engine_set_cpu(eng, (unsigned)n);
+}
+
+static int cmd_kdfiles(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = live_target(eng, name);
+	if (!t)
+		return KD_ENOTSUP;
+	const char *p = kd_skip_spaces(args);
+	char remote[512], local[512];
+	if (sscanf(p, "%511s %511s", remote, local) != 2) {
+		kd_eprintf(eng, ".kdfiles: use .kdfiles TargetPath LocalFile\n");
+		return KD_EINVAL;
+	}
+	int rc = kd_live_kdfiles_add(t, remote, local);
+	if (rc == 0)
+		kd_printf(eng, "KD file assocations: %s -> %s\n", remote, local);
+	return rc;
+}
+
+static int cmd_echo(struct kd_engine *eng, const char *name, const char *args)
+{
+	kd_printf(eng, "%s\n", args);
+	return 0;
+}
+
+static int cmd_trace(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = live_target(eng, name);
+	if (!t)
+		return KD_ENOTSUP;
+	const char *p = kd_skip_spaces(args);
+	int on = !*p ? !kd_live_trace(t) : strcmp(p, "on") == 0;
+	kd_live_set_trace(t, on);
+	kd_printf(eng, "Packet trace %s\n", on ? "on" : "off");
+	return 0;
+}
+
+static int cmd_help(struct kd_engine *eng, const char *name, const char *args)
+{
+	for (size_t i = 0;; i++) {
+		const struct kd_command *c = kd_command_at(i);
+		if (!c)
+			break;
+		kd_printf(eng, "  %-40s %s\n", c->syntax, c->summary);
+	}
+	return 0;
+}
+
+const struct kd_command kd_cmds_control[] = {
+	{ "g", cmd_go, "g", "let the target run (Ctrl-C breaks in)" },
+	{ "q", cmd_quit, "q", "leave kd; a live target keeps running" },
+	{ "~", cmd_processor, "~[N]s", "list processors, or switch to processor N" },
+	{ "vertarget", cmd_vertarget, "vertarget", "show the target's version and kernel base" },
+	{ ".reboot", cmd_reboot, ".reboot", "reboot the target" },
+	{ ".kdfiles", cmd_kdfiles, ".kdfiles TargetPath LocalFile", "serve a replacement driver file to the target" },
+	{ ".echo", cmd_echo, ".echo Text", "print text" },
+	{ ".kdtrace", cmd_trace, ".kdtrace [on|off]", "toggle the KD packet trace (also Ctrl-D)" },
+	{ "help", cmd_help, "help", "list commands" },
+	{ ".help", cmd_help, ".help", "list commands" },
+	{ NULL, NULL, NULL, NULL },
+};

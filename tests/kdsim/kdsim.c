@@ -1,0 +1,172 @@
+/*
+ * kdsim: a simulated Windows kernel for kd to debug. It listens on a unix
+ * socket, a TCP port or a pty, speaks KDCOM as the target, and serves a
+ * synthetic x64 or x86 machine (see machine.h and stub.h).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/kdcom.h"
+#include "tests/kdsim/machine.h"
+#include "tests/kdsim/stub.h"
+#include "transport/stream.h"
+
+struct sim {
+	uv_loop_t loop;
+	struct sim_machine machine;
+	struct sim_stub stub;
+	struct kd_stream *stream;
+	struct kd_link *link;
+	uv_signal_t sigterm, sigint;
+	int quiet;
+};
+
+static int link_write(void *ctx, const void *data, size_t len)
+{
+	struct sim *s = ctx;
+	return s->stream ? kd_stream_write(s->stream, data, len) : -1;
+}
+
+static void sim_data(void *user, const uint8_t *data, size_t len)
+{
+	struct sim *s = user;
+	kdcom_feed(s->link, data, len);
+}
+
+static void sim_connect(void *user)
+{
+	struct sim *s = user;
+	if (!s->quiet)
+		fprintf(stderr, "kdsim: debugger connected\n");
+	kdcom_peer_connected(s->link);
+	sim_stub_debugger_connected(&s->stub);
+}
+
+static void sim_disconnect(void *user, int err)
+{
+	struct sim *s = user;
+	if (!s->quiet)
+		fprintf(stderr, "kdsim: debugger gone (%s)\n", uv_strerror(err));
+	kdcom_peer_lost(s->link);
+}
+
+static void on_stop_signal(uv_signal_t *h, int sig)
+{
+	(void)sig;
+	uv_stop(h->loop);
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: kdsim (--pipe PATH | --tcp PORT | --pty) [--arch x64|x86] [--cpus N]\n"
+"             [--dbgprint TEXT] [--quiet]\n"
+"\n"
+"A simulated Windows kernel with a KD stub, for kd to attach to.\n"
+"  --pipe PATH     listen on a unix socket (kd -k com:pipe,port=PATH)\n"
+"  --tcp PORT      listen on 127.0.0.1:PORT (kd -k com:ipport=PORT,port=127.0.0.1)\n"
+"  --pty           create a pseudo-terminal and print its name (kd -k com:port=NAME)\n"
+"  --arch A        x64 (default) or x86\n"
+"  --cpus N        number of processors (default 2)\n"
+"  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
+"  --quiet         no status lines on stderr\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static struct sim s;
+	struct kd_stream_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.server = 1;
+	spec.kind = -1;
+	enum kd_machine arch = KD_MACHINE_AMD64;
+	unsigned cpus = 2;
+	const char *dbgprint = NULL;
+	static const struct option longopts[] = {
+		{ "pipe", required_argument, NULL, 'p' },
+		{ "tcp", required_argument, NULL, 't' },
+		{ "pty", no_argument, NULL, 'P' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "dbgprint", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': spec.kind = KD_STREAM_UNIX; spec.path = optarg; break;
+		case 't': spec.kind = KD_STREAM_TCP; spec.port = atoi(optarg); spec.host = "127.0.0.1"; break;
+		case 'P': spec.kind = KD_STREAM_PTY; break;
+		case 'a':
+			if (strcmp(optarg, "x64") == 0 || strcmp(optarg, "amd64") == 0)
+				arch = KD_MACHINE_AMD64;
+			else if (strcmp(optarg, "x86") == 0 || strcmp(optarg, "i386") == 0)
+				arch = KD_MACHINE_I386;
+			else {
+				fprintf(stderr, "kdsim: unknown --arch %s (x64 or x86)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c': cpus = (unsigned)atoi(optarg); break;
+		case 'd': dbgprint = optarg; break;
+		case 'q': s.quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if ((int)spec.kind < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (cpus < 1 || cpus > 64) {
+		fprintf(stderr, "kdsim: --cpus must be 1 to 64\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&s.loop);
+	if (sim_machine_init(&s.machine, arch, cpus) < 0) {
+		fprintf(stderr, "kdsim: out of memory\n");
+		return 1;
+	}
+	sim_stub_init(&s.stub, &s.loop, &s.machine);
+	s.stub.dbgprint = dbgprint;
+	struct kd_link_callbacks lcb;
+	sim_stub_callbacks(&s.stub, &lcb);
+	struct kdcom_writer w = { link_write, &s };
+	if (kdcom_link_new(&s.loop, KD_LINK_TARGET, NULL, &w, &lcb, &s.link) < 0)
+		return 1;
+	s.stub.link = s.link;
+	struct kd_stream_callbacks scb = { sim_data, sim_connect, sim_disconnect, &s };
+	char err[256];
+	if (kd_stream_open(&s.loop, &spec, &scb, &s.stream, err, sizeof err) < 0) {
+		fprintf(stderr, "kdsim: %s\n", err);
+		return 1;
+	}
+	if (spec.kind == KD_STREAM_PTY)
+		printf("kdsim: pty %s\n", kd_stream_pty_name(s.stream));
+	else if (spec.kind == KD_STREAM_TCP)
+		printf("kdsim: listening on 127.0.0.1:%d\n", spec.port);
+	else
+		printf("kdsim: listening on %s\n", spec.path);
+	fflush(stdout);
+	uv_signal_init(&s.loop, &s.sigterm);
+	uv_signal_start(&s.sigterm, on_stop_signal, SIGTERM);
+	uv_signal_init(&s.loop, &s.sigint);
+	uv_signal_start(&s.sigint, on_stop_signal, SIGINT);
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	s.link->ops->close(s.link);
+	kd_stream_close(s.stream);
+	uv_close((uv_handle_t *)&s.sigterm, NULL);
+	uv_close((uv_handle_t *)&s.sigint, NULL);
+	uv_close((uv_handle_t *)&s.stub.timer, NULL);
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	sim_machine_free(&s.machine);
+	if (spec.kind == KD_STREAM_UNIX)
+		remove(spec.path);
+	return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * The synthetic machine of kdsim (see machine.h). Its memory is laid out as
+ * a Windows kernel's is: a PE image at the kernel base with code at
+ * KdBreakPoint-like addresses, a loaded-module list, per-processor stacks.
+ */
+#include "tests/kdsim/machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PHYS_BASE 0x1000000ull
+
+static unsigned bucket(uint64_t va)
+{
+	return (unsigned)((va / SIM_PAGE) % 1024);
+}
+
+static struct sim_page *find_page(struct sim_machine *m, uint64_t va)
+{
+	uint64_t pva = va & ~(uint64_t)(SIM_PAGE - 1);
+	for (struct sim_page *p = m->pages[bucket(pva)]; p; p = p->next)
+		if (p->va == pva)
+			return p;
+	return NULL;
+}
+
+static struct sim_page *map_page(struct sim_machine *m, uint64_t va)
+{
+	struct sim_page *p = find_page(m, va);
+	if (p)
+		return p;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->va = va & ~(uint64_t)(SIM_PAGE - 1);
+	p->next = m->pages[bucket(p->va)];
+	m->pages[bucket(p->va)] = p;
+	return p;
+}
+
+static int map_range(struct sim_machine *m, uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va & ~(uint64_t)(SIM_PAGE - 1); a < va + len; a += SIM_PAGE)
+		if (!map_page(m, a))
+			return -1;
+	return 0;
+}
+
+uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len)
+{
+	uint8_t *out = buf;
+	uint32_t done = 0;
+	while (done < len) {
+		struct sim_page *p = find_page(m, va + done);
+		if (!p)
+			break;
+		uint32_t off = (uint32_t)((va + done) & (SIM_PAGE - 1));
+		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
+		memcpy(out + done, p->data + off, n);
+		done += n;
+	}
+	return done;
+}
+
+uint32_t sim_write(struct sim_machine *m, uint64_t va, const void *buf, uint32_t len)
+{
+	const uint8_t *in = buf;
+	uint32_t done = 0;
+	while (done < len) {
+		struct sim_page *p = find_page(m, va + done);
+		if (!p)
+			break;
+		uint32_t off = (uint32_t)((va + done) & (SIM_PAGE - 1));
+		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
+		memcpy(p->data + off, in + done, n);
+		done += n;
+	}
+	return done;
+}
+
+static int phys_to_virt(struct sim_machine *m, uint64_t pa, uint64_t *va)
+{
+	if (pa < PHYS_BASE || pa - PHYS_BASE >= m->modules[0].size)
+		return -1;
+	*va = m->kern_base + (pa - PHYS_BASE);
+	return 0;
+}
+
+uint32_t sim_read_physical(struct sim_machine *m, uint64_t pa, void *buf, uint32_t len)
+{
+	uint64_t va;
+	if (phys_to_virt(m, pa, &va) < 0)
+		return 0;
+	if (pa - PHYS_BASE + len > m->modules[0].size)
+		len = (uint32_t)(m->modules[0].size - (pa - PHYS_BASE));
+	return sim_read(m, va, buf, len);
+}
+
+uint32_t sim_write_physical(struct sim_machine *m, uint64_t pa, const void *buf, uint32_t len)
+{
+	uint64_t va;
+	if (phys_to_virt(m, pa, &va) < 0)
+		return 0;
+	if (pa - PHYS_BASE + len > m->modules[0].size)
+		len = (uint32_t)(m->modules[0].size - (pa - PHYS_BASE));
+	return sim_write(m, va, buf, len);
+}
+
+unsigned sim_pointer_size(const struct sim_machine *m)
+{
+	return m->machine == KD_MACHINE_AMD64 ? 8 : 4;
+}
+
+static void put(struct sim_machine *m, uint64_t va, uint64_t v, unsigned n)
+{
+	uint8_t b[8];
+	for (unsigned i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	sim_write(m, va, b, n);
+}
+
+/* A minimal PE image: MZ and PE headers with the real field positions, so
+ * a debugger that reads the image's headers finds its size and stamp. */
+static void write_image(struct sim_machine *m, uint64_t base, uint32_t size, uint32_t stamp)
+{
+	int x64 = m->machine == KD_MACHINE_AMD64;
+	put(m, base, 0x5a4d, 2);             /* "MZ" */
+	put(m, base + 0x3c, 0x80, 4);         /* e_lfanew */
+	put(m, base + 0x80, 0x00004550, 4);   /* "PE\0\0" */
+	put(m, base + 0x84, m->machine, 2);
+	put(m, base + 0x86, 1, 2);            /* sections */
+	put(m, base + 0x88, stamp, 4);
+	put(m, base + 0x94, x64 ? 0xf0 : 0xe0, 2);
+	put(m, base + 0x96, 0x2022, 2);
+	put(m, base + 0x98, x64 ? 0x20b : 0x10b, 2);
+	put(m, base + 0x98 + 56, size, 4);    /* SizeOfImage */
+	/* A text string kd's tests can look for with da. */
+	const char *text = "This program cannot be run in DOS mode.";
+	sim_write(m, base + 0x4e, text, (uint32_t)strlen(text) + 1);
+	/* Code: int 3 ; ret, then nops, at the break address. */
+	uint8_t code[16] = { 0xcc, 0xc3, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	                     0x48, 0x8b, 0xc4, 0x48, 0x89, 0x58, 0x08, 0xc3 };
+	sim_write(m, m->break_pc, code, sizeof code);
+}
+
+int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu)
+{
+	memset(m, 0, sizeof *m);
+	m->machine = arch;
+	m->ncpu = ncpu ? (ncpu > 64 ? 64 : ncpu) : 2;
+	m->build = 19041;
+	int x64 = arch == KD_MACHINE_AMD64;
+	m->kern_base = x64 ? 0xfffff80012600000ull : 0x82800000ull;
+	uint32_t ksize = 0x100000; /* 1 MiB of kernel image, all mapped */
+	uint64_t drv_base = x64 ? 0xfffff80015a30000ull : 0x8f400000ull;
+	m->break_pc = m->kern_base + 0x1d0b0;
+	m->ps_loaded_module_list = m->kern_base + 0x80a2b0;
+	m->stack_base = x64 ? 0xfffff8001a000000ull : 0x8a000000ull;
+	if (map_range(m, m->kern_base, ksize) < 0 || map_range(m, drv_base, 0x8000) < 0 ||
+	    map_range(m, m->ps_loaded_module_list & ~0xfffull, SIM_PAGE) < 0 ||
+	    map_range(m, m->stack_base - 0x6000 * 64, 0x6000 * 64) < 0)
+		return -1;
+	m->modules[0] = (struct sim_module){ "\\SystemRoot\\system32\\ntoskrnl.exe", m->kern_base, ksize, 0x00a5a5a5 };
+	m->modules[1] = (struct sim_module){ "\\SystemRoot\\system32\\drivers\\TestDriver.sys", drv_base, 0x8000, 0x0001f00d };
+	m->nmodules = 2;
+	write_image(m, m->kern_base, ksize, 0x5f0e2c31);
+	write_image(m, drv_base, 0x8000, 0x61a3b0c2);
+	/* Fill the rest of the kernel image with a pattern that differs on
+	 * every byte offset, so a misplaced read shows. */
+	for (uint64_t a = m->kern_base + 0x2000; a < m->kern_base + ksize; a += 4)
+		put(m, a, (uint32_t)(a * 2654435761u), 4);
+	put(m, m->ps_loaded_module_list, m->ps_loaded_module_list, sim_pointer_size(m));
+	for (unsigned i = 0; i < m->ncpu; i++) {
+		struct kd_context *c = &m->ctx[i];
+		c->machine = arch;
+		uint64_t sp = m->stack_base - 0x6000 * i - 0x100;
+		if (x64) {
+			c->u.x64.ContextFlags = KD_CONTEXT_AMD64_FULL;
+			c->u.x64.Rip = m->break_pc;
+			c->u.x64.Rsp = sp;
+			c->u.x64.Rbp = sp + 0x80;
+			c->u.x64.Rax = 0x1000 + i;
+			c->u.x64.Rcx = 0x8a5;
+			c->u.x64.SegCs = 0x10;
+			c->u.x64.SegSs = 0x18;
+			c->u.x64.SegDs = c->u.x64.SegEs = 0x2b;
+			c->u.x64.SegFs = 0x53;
+			c->u.x64.SegGs = 0x2b;
+			c->u.x64.EFlags = 0x246;
+		} else {
+			c->u.x86.ContextFlags = KD_CONTEXT_X86_FULL;
+			c->u.x86.Eip = (uint32_t)m->break_pc;
+			c->u.x86.Esp = (uint32_t)sp;
+			c->u.x86.Ebp = (uint32_t)sp + 0x80;
+			c->u.x86.Eax = 0x1000 + i;
+			c->u.x86.SegCs = 0x8;
+			c->u.x86.SegSs = 0x10;
+			c->u.x86.SegDs = c->u.x86.SegEs = 0x23;
+			c->u.x86.SegFs = 0x30;
+			c->u.x86.EFlags = 0x246;
+		}
+		/* Control space: a recognisable per-processor pattern. */
+		for (unsigned j = 0; j < sizeof m->control[i]; j++)
+			m->control[i][j] = (uint8_t)(i * 16 + j);
+		put(m, sp, m->kern_base + 0x3456, sim_pointer_size(m)); /* a return address */
+	}
+	return 0;
+}
+
+void sim_machine_free(struct sim_machine *m)
+{
+	for (unsigned b = 0; b < 1024; b++) {
+		while (m->pages[b]) {
+			struct sim_page *p = m->pages[b];
+			m->pages[b] = p->next;
+			free(p);
+		}
+	}
+}

@@ -1,0 +1,52 @@
+/*
+ * kdsim's synthetic Windows machine: sparse virtual memory with a kernel
+ * image ("nt") and a driver at realistic bases, physical memory behind the
+ * kernel's pages, several processors with their own CONTEXT and control
+ * space, and the version data a real kernel reports.
+ */
+#ifndef KDSIM_MACHINE_H
+#define KDSIM_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/context.h"
+
+#define SIM_PAGE 4096u
+
+struct sim_page {
+	struct sim_page *next;
+	uint64_t va;
+	uint8_t data[SIM_PAGE];
+};
+
+struct sim_module {
+	const char *path;
+	uint64_t base;
+	uint32_t size;
+	uint32_t checksum;
+};
+
+struct sim_machine {
+	enum kd_machine machine;
+	unsigned ncpu;
+	struct kd_context ctx[64];
+	uint8_t control[64][0x400]; /* per processor control space */
+	struct sim_page *pages[1024];
+	uint64_t kern_base, ps_loaded_module_list, break_pc, stack_base;
+	uint16_t build;
+	struct sim_module modules[2];
+	size_t nmodules;
+};
+
+int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu);
+void sim_machine_free(struct sim_machine *m);
+/* Bytes readable from va (stops at the first unmapped page). */
+uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len);
+uint32_t sim_write(struct sim_machine *m, uint64_t va, const void *buf, uint32_t len);
+/* Physical memory: the kernel image's pages, at 0x1000000 + (va - kern_base). */
+uint32_t sim_read_physical(struct sim_machine *m, uint64_t pa, void *buf, uint32_t len);
+uint32_t sim_write_physical(struct sim_machine *m, uint64_t pa, const void *buf, uint32_t len);
+unsigned sim_pointer_size(const struct sim_machine *m);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * kdsim's KD stub (see stub.h): one packet handler, one reply per request.
+ */
+#include "tests/kdsim/stub.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/dbgkd.h"
+#include "proto/kd_packet.h"
+
+#define MANIP_SIZE sizeof(struct dbgkd_manipulate_state64)
+
+static void send_state_change(struct sim_stub *s, const struct dbgkd_wait_state_change64 *sc,
+                              const char *path)
+{
+	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	size_t len = sizeof *sc;
+	memcpy(pkt, sc, len);
+	if (path) {
+		size_t pl = strlen(path) + 1;
+		memcpy(pkt + len, path, pl);
+		len += pl;
+	}
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_CHANGE64, pkt, len);
+}
+
+static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc, uint32_t state, unsigned cpu)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->NewState = state;
+	sc->Processor = (uint16_t)cpu;
+	sc->ProcessorLevel = 6;
+	sc->NumberProcessors = s->m->ncpu;
+	sc->Thread = s->m->kern_base + 0x900000 + cpu * 0x1000;
+	sc->ProgramCounter = kd_context_ip(&s->m->ctx[cpu]);
+	uint8_t code[16];
+	sim_read(s->m, sc->ProgramCounter, code, sizeof code);
+	if (s->m->machine == KD_MACHINE_AMD64) {
+		sc->ControlReport.Amd64.InstructionCount = 16;
+		memcpy(sc->ControlReport.Amd64.InstructionStream, code, 16);
+		sc->ControlReport.Amd64.SegCs = 0x10;
+		sc->ControlReport.Amd64.EFlags = s->m->ctx[cpu].u.x64.EFlags;
+	} else {
+		sc->ControlReport.X86.InstructionCount = 16;
+		memcpy(sc->ControlReport.X86.InstructionStream, code, 16);
+		sc->ControlReport.X86.SegCs = 0x8;
+		sc->ControlReport.X86.EFlags = s->m->ctx[cpu].u.x86.EFlags;
+	}
+}
+
+void sim_stub_break(struct sim_stub *s, unsigned cpu)
+{
+	struct dbgkd_wait_state_change64 sc;
+	fill_common(s, &sc, DbgKdExceptionStateChange, cpu);
+	struct dbgkd_exception_record64 *er = &sc.u.Exception.ExceptionRecord;
+	er->ExceptionCode = KD_STATUS_BREAKPOINT;
+	er->ExceptionAddress = sc.ProgramCounter;
+	er->NumberParameters = 3;
+	sc.u.Exception.FirstChance = 1;
+	s->stopped = 1;
+	s->cpu = cpu;
+	send_state_change(s, &sc, NULL);
+}
+
+/* Boot: one load-symbols event per module, each answered by a continue. */
+static void send_boot_event(struct sim_stub *s)
+{
+	if ((size_t)s->boot_step >= s->m->nmodules) {
+		s->booted = 1;
+		return;
+	}
+	const struct sim_module *mod = &s->m->modules[s->boot_step];
+	struct dbgkd_wait_state_change64 sc;
+	fill_common(s, &sc, DbgKdLoadSymbolsStateChange, 0);
+	sc.u.LoadSymbols.PathNameLength = (uint32_t)strlen(mod->path) + 1;
+	sc.u.LoadSymbols.BaseOfDll = mod->base;
+	sc.u.LoadSymbols.SizeOfImage = mod->size;
+	sc.u.LoadSymbols.CheckSum = mod->checksum;
+	sc.u.LoadSymbols.ProcessId = 0;
+	s->stopped = 1;
+	send_state_change(s, &sc, mod->path);
+}
+
+static void print(struct sim_stub *s, const char *text)
+{
+	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	struct dbgkd_debug_io io;
+	memset(&io, 0, sizeof io);
+	io.ApiNumber = DbgKdPrintStringApi;
+	size_t n = strlen(text);
+	if (n > sizeof pkt - sizeof io)
+		n = sizeof pkt - sizeof io;
+	io.u.PrintString.LengthOfString = (uint32_t)n;
+	memcpy(pkt, &io, sizeof io);
+	memcpy(pkt + sizeof io, text, n);
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
+}
+
+static void resume(struct sim_stub *s)
+{
+	s->stopped = 0;
+	if (!s->booted) {
+		s->boot_step++;
+		send_boot_event(s);
+		if (!s->booted)
+			return;
+		print(s, "kdsim: the simulated kernel is running\n");
+		return;
+	}
+	if (s->dbgprint)
+		print(s, s->dbgprint);
+}
+
+static void on_reboot_done(uv_timer_t *t)
+{
+	struct sim_stub *s = t->data;
+	s->booted = 0;
+	s->boot_step = 0;
+	send_boot_event(s);
+}
+
+static void reply(struct sim_stub *s, struct dbgkd_manipulate_state64 *m, const void *extra, size_t len)
+{
+	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	memcpy(pkt, m, MANIP_SIZE);
+	if (len)
+		memcpy(pkt + MANIP_SIZE, extra, len);
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + len);
+}
+
+static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t len)
+{
+	struct dbgkd_manipulate_state64 m;
+	if (len < MANIP_SIZE || !s->stopped)
+		return; /* a running kernel does not read requests */
+	memcpy(&m, data, MANIP_SIZE);
+	const uint8_t *extra = data + MANIP_SIZE;
+	size_t extra_len = len - MANIP_SIZE;
+	unsigned cpu = m.Processor < s->m->ncpu ? m.Processor : s->cpu;
+	uint8_t buf[KD_PACKET_MAX_SIZE];
+	s->requests++;
+	m.ReturnStatus = KD_STATUS_SUCCESS;
+	switch (m.ApiNumber) {
+	case DbgKdGetVersionApi: {
+		struct dbgkd_get_version64 *v = &m.u.GetVersion64;
+		memset(v, 0, sizeof *v);
+		v->MajorVersion = 0xf;
+		v->MinorVersion = s->m->build;
+		v->ProtocolVersion = 6;
+		v->KdSecondaryVersion = 2;
+		v->Flags = DBGKD_VERS_FLAG_MP | DBGKD_VERS_FLAG_DATA |
+		           (s->m->machine == KD_MACHINE_AMD64 ? DBGKD_VERS_FLAG_PTR64 : 0);
+		v->MachineType = (uint16_t)s->m->machine;
+		v->MaxPacketType = KD_PACKET_TYPE_MAX;
+		v->MaxStateChange = DbgKdMaximumStateChange - DbgKdExceptionStateChange;
+		v->MaxManipulate = DbgKdMaximumManipulate - DbgKdReadVirtualMemoryApi;
+		v->KernBase = s->m->kern_base;
+		v->PsLoadedModuleList = s->m->ps_loaded_module_list;
+		reply(s, &m, NULL, 0);
+		return;
+	}
+	case DbgKdReadVirtualMemoryApi:
+	case DbgKdReadPhysicalMemoryApi:
+	case DbgKdReadControlSpaceApi: {
+		uint32_t want = m.u.ReadMemory.TransferCount;
+		if (want > sizeof buf - MANIP_SIZE)
+			want = sizeof buf - MANIP_SIZE;
+		uint64_t a = m.u.ReadMemory.TargetBaseAddress;
+		uint32_t got;
+		if (m.ApiNumber == DbgKdReadVirtualMemoryApi)
+			got = sim_read(s->m, a, buf, want);
+		else if (m.ApiNumber == DbgKdReadPhysicalMemoryApi)
+			got = sim_read_physical(s->m, a, buf, want);
+		else if (a < sizeof s->m->control[0]) {
+			got = (uint32_t)(sizeof s->m->control[0] - a) < want ? (uint32_t)(sizeof s->m->control[0] - a) : want;
+			memcpy(buf, s->m->control[cpu] + a, got);
+		} else {
+			got = 0;
+		}
+		m.u.ReadMemory.ActualBytesRead = got;
+		if (got < want)
+			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+		reply(s, &m, buf, got);
+		return;
+	}
+	case DbgKdWriteVirtualMemoryApi:
+	case DbgKdWritePhysicalMemoryApi:
+	case DbgKdWriteControlSpaceApi: {
+		uint32_t n = m.u.WriteMemory.TransferCount;
+		if (n > extra_len)
+			n = (uint32_t)extra_len;
+		uint64_t a = m.u.WriteMemory.TargetBaseAddress;
+		uint32_t done;
+		if (m.ApiNumber == DbgKdWriteVirtualMemoryApi)
+			done = sim_write(s->m, a, extra, n);
+		else if (m.ApiNumber == DbgKdWritePhysicalMemoryApi)
+			done = sim_write_physical(s->m, a, extra, n);
+		else if (a + n <= sizeof s->m->control[0]) {
+			memcpy(s->m->control[cpu] + a, extra, n);
+			done = n;
+		} else {
+			done = 0;
+		}
+		m.u.WriteMemory.ActualBytesWritten = done;
+		if (done < n)
+			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+		reply(s, &m, NULL, 0);
+		return;
+	}
+	case DbgKdGetContextApi:
+		reply(s, &m, s->m->ctx[cpu].u.raw, kd_context_size(s->m->machine));
+		return;
+	case DbgKdGetContextExApi: {
+		size_t size = kd_context_size(s->m->machine);
+		uint32_t off = m.u.ContextEx.Offset, n = m.u.ContextEx.ByteCount;
+		if (off > size)
+			off = (uint32_t)size;
+		if (n > size - off)
+			n = (uint32_t)(size - off);
+		m.u.ContextEx.BytesCopied = n;
+		reply(s, &m, s->m->ctx[cpu].u.raw + off, n);
+		return;
+	}
+	case DbgKdSetContextApi: {
+		size_t size = kd_context_size(s->m->machine);
+		if (extra_len >= size)
+			memcpy(s->m->ctx[cpu].u.raw, extra, size);
+		else
+			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+		reply(s, &m, NULL, 0);
+		return;
+	}
+	case DbgKdContinueApi:
+	case DbgKdContinueApi2:
+		resume(s);
+		return;
+	case DbgKdRebootApi:
+		s->stopped = 0;
+		uv_timer_start(&s->timer, on_reboot_done, 200, 0);
+		return;
+	case DbgKdSwitchProcessor:
+		sim_stub_break(s, cpu);
+		return;
+	default:
+		m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+		reply(s, &m, NULL, 0);
+		return;
+	}
+}
+
+static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len)
+{
+	struct sim_stub *s = user;
+	if (type == KD_PACKET_TYPE_KD_STATE_MANIPULATE)
+		handle_manipulate(s, data, len);
+}
+
+/* The debugger's reset starts the session: a booting kernel then reports
+ * its modules. (Sent before the reset, they would be sent twice.) */
+static void on_reset(void *user)
+{
+	struct sim_stub *s = user;
+	if (!s->booted && s->boot_step == 0 && !s->stopped)
+		send_boot_event(s);
+}
+
+static void on_breakin(void *user)
+{
+	struct sim_stub *s = user;
+	if (!s->stopped && s->booted)
+		sim_stub_break(s, 0);
+}
+
+void sim_stub_debugger_connected(struct sim_stub *s)
+{
+	(void)s; /* the session starts with the debugger's reset */
+}
+
+void sim_stub_callbacks(struct sim_stub *s, struct kd_link_callbacks *cb)
+{
+	memset(cb, 0, sizeof *cb);
+	cb->on_packet = on_packet;
+	cb->on_breakin = on_breakin;
+	cb->on_reset = on_reset;
+	cb->user = s;
+}
+
+void sim_stub_init(struct sim_stub *s, uv_loop_t *loop, struct sim_machine *m)
+{
+	memset(s, 0, sizeof *s);
+	s->loop = loop;
+	s->m = m;
+	uv_timer_init(loop, &s->timer);
+	s->timer.data = s;
+}
