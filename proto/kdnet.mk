@@ -34,3 +34,8 @@ libkd_a_SOURCES += proto/kdnet_link.h proto/kdnet_link.c
 check_PROGRAMS += tests/unit/test_kdnet_link
 tests_unit_test_kdnet_link_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_kdnet_link
+libkd_a_SOURCES += kd/kdnet_replay.h kd/kdnet_replay.c
+
+check_PROGRAMS += tests/unit/test_kdnet_replay
+tests_unit_test_kdnet_replay_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdnet_replay

@@ -35,6 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kdnet_decoder_feed(&d, data, size, plain, sizeof plain, &f, &hs, &rep, err, sizeof err) == 0)
 		kd_describe_packet(f.payload, f.payload_len, line, sizeof line);
 
+	/* the input as a plaintext, sealed with the right keys: reaches the
+	 * word, filler and payload checks behind the tag */
+	static uint8_t sealed[KDNET_MAX_DATAGRAM];
+	size_t plen = size & ~(size_t)15, n;
+	if (plen && plen <= KDNET_MAX_PLAINTEXT &&
+	    kdnet_seal(KDNET_VERSION, data[0] & 1, data, plen, ck, (data[0] & 1) ? ck : dk, sealed, sizeof sealed, &n) == 0 &&
+	    kdnet_decoder_feed(&d, sealed, n, plain, sizeof plain, &f, &hs, &rep, err, sizeof err) == 0)
+		kd_describe_packet(f.payload, f.payload_len, line, sizeof line);
+
 	/* the raw bytes as a KD packet, as a KDCOM trace would see them */
 	kd_describe_packet(data, size, line, sizeof line);
 	return 0;
