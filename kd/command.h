@@ -30,6 +30,7 @@ const struct kd_command *kd_command_at(size_t i);
 /* Families: NULL-name-terminated tables. */
 extern const struct kd_command kd_cmds_memory[];
 extern const struct kd_command kd_cmds_control[];
+extern const struct kd_command kd_cmds_symbols[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

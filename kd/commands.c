@@ -12,6 +12,7 @@
 static const struct kd_command *const families[] = {
 	kd_cmds_control,
 	kd_cmds_memory,
+	kd_cmds_symbols,
 };
 
 const struct kd_command *kd_command_at(size_t i)

@@ -2,7 +2,13 @@
 libkd_a_SOURCES += \
 	symbols/msf.h symbols/msf.c \
 	symbols/pdb.h symbols/pdb.c \
-	symbols/pe.h symbols/pe.c
+	symbols/pe.h symbols/pe.c \
+	symbols/sympath.h symbols/sympath.c \
+	symbols/symsrv.h symbols/symsrv.c \
+	symbols/undname.h symbols/undname.c \
+	symbols/symbols.h symbols/symbols.c \
+	kd/cmd_symbols.c \
+	kd/image_target.h kd/image_target.c
 
 check_PROGRAMS += tests/unit/test_pdb
 tests_unit_test_pdb_LDADD = $(CMOCKA_TEST_LIBS)
@@ -21,3 +27,7 @@ tests_fuzz_replay_pe_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"pe"'
 tests_fuzz_replay_pe_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_pdb tests/fuzz/replay_pe
 FUZZ_TARGETS += pdb pe
+
+check_PROGRAMS += tests/unit/test_pdb_engine
+tests_unit_test_pdb_engine_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_pdb_engine

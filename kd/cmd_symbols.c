@@ -1,0 +1,388 @@
+/*
+ * Symbol commands in WinDbg's syntax and layout: lm (lmv, lmm...), x, ln,
+ * .reload, .sympath[+], .symfix[+], !sym noisy|quiet. Thin layer over the
+ * symbols context (symbols/symbols.h) and the engine's module list.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "kd/command.h"
+#include "symbols/pe.h"
+#include "symbols/symbols.h"
+#include "symbols/sympath.h"
+
+static struct kd_symbols *need_symbols(struct kd_engine *eng)
+{
+	struct kd_symbols *s = kd_symbols_get(eng);
+	if (!s && kd_symbols_attach(eng, NULL) == 0)
+		s = kd_symbols_get(eng);
+	if (!s)
+		kd_eprintf(eng, "symbols are not available\n");
+	return s;
+}
+
+static const char *state_text(enum kd_sym_state st)
+{
+	switch (st) {
+	case KD_SYM_PDB:
+		return "(pdb symbols)";
+	case KD_SYM_EXPORT:
+		return "(export symbols)";
+	case KD_SYM_NONE:
+		return "(no symbols)";
+	default:
+		return "(deferred)";
+	}
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = path;
+	for (const char *p = path; *p; p++)
+		if (*p == '/' || *p == '\\')
+			b = p + 1;
+	return b;
+}
+
+/* --- lm --------------------------------------------------------------- */
+
+static void lm_line(struct kd_engine *eng, struct kd_symbols *s, const struct kd_module *m, int verbose)
+{
+	struct kd_symbols_module sm;
+	char a[20], b[20], line[1024];
+	if (kd_symbols_module(s, m, verbose, &sm) < 0)
+		return;
+	const char *tail = sm.state == KD_SYM_PDB ? sm.pdb_path :
+	                   sm.state == KD_SYM_EXPORT ? base_name(m->path[0] ? m->path : sm.image_path) : "";
+	snprintf(line, sizeof line, "%s %s   %-8s %c %-22s %s", kd_format_addr(eng, m->base, a),
+	         kd_format_addr(eng, m->base + m->size, b), m->name, m->timestamp ? ' ' : 'T',
+	         state_text(sm.state), tail);
+	size_t l = strlen(line);
+	while (l && line[l - 1] == ' ')
+		line[--l] = 0;
+	kd_printf(eng, "%s\n", line);
+	if (!verbose)
+		return;
+	const char *image = sm.image_path[0] ? sm.image_path : m->path;
+	if (sm.state != KD_SYM_DEFERRED && image[0])
+		kd_printf(eng, "    Loaded symbol image file: %s\n", image);
+	if (m->path[0])
+		kd_printf(eng, "    Image path: %s\n", m->path);
+	kd_printf(eng, "    Image name: %s\n", base_name(m->path[0] ? m->path : image));
+	if (m->timestamp) {
+		char when[64];
+		time_t t = (time_t)m->timestamp;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%a %b %e %H:%M:%S %Y", &tm);
+		kd_printf(eng, "    Timestamp:        %s (%08X)\n", when, m->timestamp);
+	} else {
+		kd_printf(eng, "    Timestamp:        unavailable (00000000)\n");
+	}
+	kd_printf(eng, "    CheckSum:         %08X\n", m->checksum);
+	kd_printf(eng, "    ImageSize:        %08X\n", m->size);
+	if (sm.state == KD_SYM_PDB)
+		kd_printf(eng, "    PDB path:         %s\n", sm.pdb_path);
+}
+
+static int cmd_lm(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	int verbose = 0, loaded_only = 0;
+	char pattern[256] = "*";
+	/* options may be glued to the name (lmv, lmvm) or follow it */
+	for (const char *p = name + 2; *p; p++) {
+		if (*p == 'v')
+			verbose = 1;
+		else if (*p == 'l')
+			loaded_only = 1;
+	}
+	int want_pattern = name[strlen(name) - 1] == 'm' && strlen(name) > 2;
+	const char *p = kd_skip_spaces(args);
+	while (*p) {
+		if (want_pattern) {
+			size_t n = strcspn(p, " \t;");
+			snprintf(pattern, sizeof pattern, "%.*s", (int)(n < 255 ? n : 255), p);
+			p = kd_skip_spaces(p + n);
+			want_pattern = 0;
+			continue;
+		}
+		for (; *p && *p != ' ' && *p != '\t'; p++) {
+			if (*p == 'v')
+				verbose = 1;
+			else if (*p == 'l')
+				loaded_only = 1;
+			else if (*p == 'm')
+				want_pattern = 1;
+			else if (strchr("ofnte", *p) == NULL) {
+				kd_eprintf(eng, "Syntax error in '%s %s'\n", name, args);
+				return KD_EINVAL;
+			}
+		}
+		p = kd_skip_spaces(p);
+	}
+	kd_printf(eng, kd_engine_is_64bit(eng) ? "start             end                 module name\n"
+	                                       : "start    end        module name\n");
+	for (size_t i = 0; i < kd_engine_module_count(eng); i++) {
+		const struct kd_module *m = kd_engine_module(eng, i);
+		if (!kd_symbols_wildcard(pattern, m->name))
+			continue;
+		if (loaded_only) {
+			struct kd_symbols_module sm;
+			if (kd_symbols_module(s, m, 0, &sm) < 0 || sm.state == KD_SYM_DEFERRED)
+				continue;
+		}
+		lm_line(eng, s, m, verbose);
+		if (kd_engine_canceled(eng))
+			return KD_ECANCELED;
+	}
+	return 0;
+}
+
+/* --- x and ln --------------------------------------------------------- */
+
+static void print_sym(struct kd_engine *eng, const struct kd_module *m, const struct kd_sym_entry *e,
+                      const char *indent, int with_addr)
+{
+	char a[20];
+	if (with_addr)
+		kd_printf(eng, "%s%s %s!%s", indent, kd_format_addr(eng, e->addr, a), m->name, e->name);
+	else
+		kd_printf(eng, "%s%s!%s", indent, m->name, e->name);
+	if (e->is_function)
+		kd_printf(eng, " (<no parameter info>)\n");
+	else
+		kd_printf(eng, " = <no type information>\n");
+}
+
+struct x_ctx {
+	struct kd_engine *eng;
+	const struct kd_module *m;
+	size_t count;
+};
+
+static int x_one(void *ctx, const struct kd_sym_entry *e)
+{
+	struct x_ctx *x = ctx;
+	print_sym(x->eng, x->m, e, "", 1);
+	x->count++;
+	return kd_engine_canceled(x->eng);
+}
+
+static int cmd_x(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	const char *p = kd_skip_spaces(args);
+	while (*p == '/') { /* /v /t /a /n... accepted, default layout */
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		p = kd_skip_spaces(p);
+	}
+	size_t n = strcspn(p, " \t;");
+	if (n == 0) {
+		kd_eprintf(eng, "Syntax error: x [Module!]Pattern\n");
+		return KD_EINVAL;
+	}
+	char spec[512];
+	snprintf(spec, sizeof spec, "%.*s", (int)(n < 511 ? n : 511), p);
+	char *bang = strchr(spec, '!');
+	const char *modpat = "*", *sympat = spec;
+	if (bang) {
+		*bang = 0;
+		modpat = spec;
+		sympat = bang + 1;
+	}
+	if (!*sympat)
+		sympat = "*";
+	int any = 0;
+	for (size_t i = 0; i < kd_engine_module_count(eng); i++) {
+		const struct kd_module *m = kd_engine_module(eng, i);
+		if (!kd_symbols_wildcard(modpat, m->name))
+			continue;
+		any = 1;
+		struct x_ctx x = { eng, m, 0 };
+		kd_symbols_enum(s, m, sympat, x_one, &x);
+		if (kd_engine_canceled(eng))
+			return KD_ECANCELED;
+	}
+	if (!any && bang) {
+		kd_eprintf(eng, "Couldn't resolve 'x %s'\n", p);
+		return KD_ENOTFOUND;
+	}
+	return 0;
+}
+
+struct exact_ctx {
+	struct kd_engine *eng;
+	const struct kd_module *m;
+	uint64_t addr;
+};
+
+static int exact_one(void *ctx, const struct kd_sym_entry *e)
+{
+	struct exact_ctx *x = ctx;
+	if (e->addr == x->addr)
+		print_sym(x->eng, x->m, e, "    ", 0);
+	return 0;
+}
+
+static int cmd_ln(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	uint64_t addr;
+	int rc = kd_eval(eng, kd_skip_spaces(args), &addr, NULL);
+	if (rc < 0) {
+		kd_eprintf(eng, "Couldn't resolve error at '%s'\n", kd_skip_spaces(args));
+		return rc;
+	}
+	const struct kd_module *m = kd_engine_module_by_addr(eng, addr);
+	struct kd_sym_entry prev, next;
+	int has_next;
+	if (!m || kd_symbols_near(s, m, addr, &prev, &next, &has_next) < 0)
+		return 0; /* WinDbg prints nothing without a nearby symbol */
+	char a[20], b[20];
+	if (addr == prev.addr)
+		kd_printf(eng, "(%s)   %s!%s", kd_format_addr(eng, prev.addr, a), m->name, prev.name);
+	else
+		kd_printf(eng, "(%s)   %s!%s+0x%llx", kd_format_addr(eng, prev.addr, a), m->name, prev.name,
+		          (unsigned long long)(addr - prev.addr));
+	if (has_next)
+		kd_printf(eng, "   |  (%s)   %s!%s", kd_format_addr(eng, next.addr, b), m->name, next.name);
+	kd_printf(eng, "\n");
+	if (addr == prev.addr) {
+		kd_printf(eng, "Exact matches:\n");
+		struct exact_ctx x = { eng, m, addr };
+		kd_symbols_enum(s, m, "*", exact_one, &x);
+	}
+	return 0;
+}
+
+/* --- .reload, .sympath, .symfix, !sym --------------------------------- */
+
+static int cmd_reload(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	int force = 0;
+	char module[128] = "";
+	const char *p = kd_skip_spaces(args);
+	while (*p) {
+		size_t n = strcspn(p, " \t;");
+		if (*p == '/' || *p == '-') {
+			for (size_t i = 1; i < n; i++)
+				if (p[i] == 'f' || p[i] == 'F')
+					force = 1;
+		} else {
+			snprintf(module, sizeof module, "%.*s", (int)(n < 127 ? n : 127), p);
+			char *eq = strchr(module, '='); /* name=base,size: name only */
+			if (eq)
+				*eq = 0;
+			char *dot = strrchr(module, '.');
+			if (dot && (!strcasecmp(dot, ".sys") || !strcasecmp(dot, ".dll") || !strcasecmp(dot, ".exe")))
+				*dot = 0;
+		}
+		p = kd_skip_spaces(p + n);
+	}
+	if (!module[0] && !kd_symbols_noisy(s))
+		kd_printf(eng, "Loading Kernel Symbols\n");
+	int rc = kd_symbols_reload(s, module[0] ? module : NULL, force);
+	if (rc == KD_ENOTFOUND) {
+		kd_eprintf(eng, "\"%s\" was not found in the image list.\n", module);
+		return rc;
+	}
+	return rc;
+}
+
+static int cmd_sympath(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	int append = name[strlen(name) - 1] == '+';
+	const char *p = kd_skip_spaces(args);
+	if (*p) {
+		int rc = kd_symbols_set_path(s, p, append);
+		if (rc < 0) {
+			kd_eprintf(eng, "%s: %s\n", name, kd_strerror(rc));
+			return rc;
+		}
+	}
+	kd_printf(eng, "Symbol search path is: %s\n", kd_symbols_path(s)[0] ? kd_symbols_path(s) : "<empty>");
+	kd_printf(eng, "Expanded Symbol search path is: %s\n", kd_symbols_path(s)[0] ? kd_symbols_path(s) : "<empty>");
+	return 0;
+}
+
+static int cmd_symfix(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	char cache[4096], text[4300];
+	const char *p = kd_skip_spaces(args);
+	size_t n = strcspn(p, " \t;");
+	if (n)
+		snprintf(cache, sizeof cache, "%.*s", (int)(n < 4095 ? n : 4095), p);
+	else
+		kd_sympath_default_cache(cache, sizeof cache);
+	snprintf(text, sizeof text, "srv*%s*%s", cache, KD_SYMFIX_URL);
+	int rc = kd_symbols_set_path(s, text, name[strlen(name) - 1] == '+');
+	if (rc < 0) {
+		kd_eprintf(eng, "%s: %s\n", name, kd_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int cmd_sym(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	const char *p = kd_skip_spaces(args);
+	if (strncasecmp(p, "noisy", 5) == 0) {
+		kd_symbols_set_noisy(s, 1);
+		kd_printf(eng, "noisy mode - symbol prompts on\n");
+	} else if (strncasecmp(p, "quiet", 5) == 0) {
+		kd_symbols_set_noisy(s, 0);
+		kd_printf(eng, "quiet mode - symbol prompts on\n");
+	} else if (!*p) {
+		kd_printf(eng, "!sym <noisy/quiet - prompts/prompts off> - ");
+		kd_printf(eng, "%s mode - symbol prompts on\n", kd_symbols_noisy(s) ? "noisy" : "quiet");
+	} else {
+		kd_eprintf(eng, "Syntax error: !sym noisy|quiet\n");
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+const struct kd_command kd_cmds_symbols[] = {
+	{ "lm", cmd_lm, "lm[v][l][m Pattern]", "list loaded modules" },
+	{ "lmv", cmd_lm, "lmv [m Pattern]", "list modules verbosely" },
+	{ "lmm", cmd_lm, "lmm Pattern", "list modules matching a pattern" },
+	{ "lmvm", cmd_lm, "lmvm Pattern", "list matching modules verbosely" },
+	{ "lml", cmd_lm, "lml", "list modules with loaded symbols" },
+	{ "x", cmd_x, "x [Module!]Pattern", "examine symbols (wildcards * ?)" },
+	{ "ln", cmd_ln, "ln Address", "list nearest symbols" },
+	{ ".reload", cmd_reload, ".reload [/f] [Module]", "reload module symbols" },
+	{ ".sympath", cmd_sympath, ".sympath [Path]", "show or set the symbol path" },
+	{ ".sympath+", cmd_sympath, ".sympath+ Path", "append to the symbol path" },
+	{ ".symfix", cmd_symfix, ".symfix [Cache]", "use the Microsoft symbol server" },
+	{ ".symfix+", cmd_symfix, ".symfix+ [Cache]", "append the Microsoft symbol server" },
+	{ "!sym", cmd_sym, "!sym noisy|quiet", "explain every symbol lookup" },
+	{ NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,204 @@
+/*
+ * Symbol server downloads with libcurl, .pd_ expansion with libmspack.
+ */
+#include "symbols/symsrv.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <mspack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kd/engine.h"
+#include "kd/error.h"
+#include "symbols/sympath.h"
+
+struct progress {
+	struct kd_engine *eng;
+	const char *name;
+	int shown;
+};
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* mkdir -p of a path we built ourselves. */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return KD_EINVAL;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return KD_EIO;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return KD_EIO;
+	return 0;
+}
+
+static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t ut, curl_off_t un)
+{
+	(void)ut;
+	(void)un;
+	struct progress *p = user;
+	if (p->eng && now > 0) {
+		if (total > 0)
+			kd_printf(p->eng, "\rSYMSRV:  %s  %lld of %lld KB", p->name, (long long)now / 1024,
+			          (long long)total / 1024);
+		else
+			kd_printf(p->eng, "\rSYMSRV:  %s  %lld KB", p->name, (long long)now / 1024);
+		p->shown = 1;
+	}
+	return p->eng && kd_engine_canceled(p->eng) ? 1 : 0;
+}
+
+/* GET url into the open file f: 0, KD_ENOTFOUND (HTTP 404) or KD_EIO. */
+static int http_get(const char *url, FILE *f, struct progress *prog, char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return fail(err, errlen, KD_ENOMEM, "cannot start libcurl");
+	char cerr[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 8L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "Microsoft-Symbol-Server/10.0.0.0");
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (prog->eng && isatty(STDOUT_FILENO)) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, prog);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (prog->shown) {
+		kd_printf(prog->eng, "\n");
+		prog->shown = 0;
+	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return fail(err, errlen, KD_ECANCELED, "download interrupted");
+	if (rc != CURLE_OK)
+		return fail(err, errlen, KD_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+	if (status == 404)
+		return KD_ENOTFOUND;
+	if (status != 200)
+		return fail(err, errlen, KD_EIO, "HTTP status %ld", status);
+	return 0;
+}
+
+static int download(const char *url, const char *dest, struct progress *prog, char *err, size_t errlen)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.partXXXXXX", dest);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+	}
+	int rc = http_get(url, f, prog, err, errlen);
+	if (fclose(f) != 0 && rc == 0)
+		rc = fail(err, errlen, KD_EIO, "%s: write failed", tmp);
+	if (rc == 0 && rename(tmp, dest) < 0)
+		rc = fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Expands the single file of a cabinet into dest (via a temporary). */
+static int expand_cab(const char *cab_path, const char *dest, char *err, size_t errlen)
+{
+	struct mscab_decompressor *d = mspack_create_cab_decompressor(NULL);
+	if (!d)
+		return fail(err, errlen, KD_ENOMEM, "cannot start libmspack");
+	int rc = 0;
+	struct mscabd_cabinet *cab = d->open(d, cab_path);
+	if (!cab || !cab->files) {
+		rc = fail(err, errlen, KD_EFORMAT, "the .pd_ file is not a valid cabinet");
+	} else {
+		char tmp[4200];
+		snprintf(tmp, sizeof tmp, "%s.cabXXXXXX", dest);
+		int fd = mkstemp(tmp);
+		if (fd < 0) {
+			rc = fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+		} else {
+			close(fd);
+			if (d->extract(d, cab->files, tmp) != MSPACK_ERR_OK)
+				rc = fail(err, errlen, KD_EFORMAT, "the .pd_ cabinet does not expand");
+			else if (rename(tmp, dest) < 0)
+				rc = fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
+			if (rc < 0)
+				unlink(tmp);
+		}
+	}
+	if (cab)
+		d->close(d, cab);
+	mspack_destroy_cab_decompressor(d);
+	return rc;
+}
+
+int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, const char *name,
+                    const char *key, int verbose, char *err, size_t errlen)
+{
+	char dest[4096], dir[4096], link[4096];
+	if (kd_sympath_store_path(store, name, key, dest, sizeof dest) < 0)
+		return fail(err, errlen, KD_EINVAL, "unsafe symbol name '%s'", name);
+	snprintf(dir, sizeof dir, "%s/%s/%s", store, name, key);
+	if (make_dirs(dir) < 0)
+		return fail(err, errlen, KD_EIO, "cannot create %s: %s", dir, strerror(errno));
+	size_t ul = strlen(url);
+	while (ul && url[ul - 1] == '/')
+		ul--;
+	struct progress prog = { eng, name, 0 };
+	snprintf(link, sizeof link, "%.*s/%s/%s/%s", (int)ul, url, name, key, name);
+	if (eng && verbose)
+		kd_printf(eng, "SYMSRV:  GET %s\n", link);
+	int rc = download(link, dest, &prog, err, errlen);
+	if (rc != KD_ENOTFOUND)
+		return rc;
+	/* The compressed form: the name's last character becomes '_'. */
+	char cname[300];
+	snprintf(cname, sizeof cname, "%s", name);
+	cname[strlen(cname) - 1] = '_';
+	snprintf(link, sizeof link, "%.*s/%s/%s/%s", (int)ul, url, name, key, cname);
+	char cab[4200];
+	snprintf(cab, sizeof cab, "%s/%s", dir, cname);
+	if (eng && verbose)
+		kd_printf(eng, "SYMSRV:  GET %s\n", link);
+	rc = download(link, cab, &prog, err, errlen);
+	if (rc == KD_ENOTFOUND)
+		return fail(err, errlen, KD_ENOTFOUND, "not on the server");
+	if (rc < 0)
+		return rc;
+	rc = expand_cab(cab, dest, err, errlen);
+	unlink(cab);
+	return rc;
+}
