@@ -39,3 +39,7 @@ libkd_a_SOURCES += kd/kdnet_replay.h kd/kdnet_replay.c
 check_PROGRAMS += tests/unit/test_kdnet_replay
 tests_unit_test_kdnet_replay_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_kdnet_replay
+
+check_PROGRAMS += tests/unit/test_describe
+tests_unit_test_describe_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_describe
