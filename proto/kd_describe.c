@@ -142,7 +142,8 @@ static void describe_manipulate(struct line *l, const uint8_t *p, size_t len)
 		break;
 	case DbgKdGetVersionApi: {
 		const struct dbgkd_get_version64 *v = &m.u.GetVersion64;
-		if (v->MajorVersion || v->KernBase)
+		/* only a reply carries the version (requests hold garbage) */
+		if (m.ReturnStatus == KD_STATUS_SUCCESS && (v->MajorVersion || v->KernBase))
 			add(l, " major=0x%x build=%u protocol=%u.%u flags=0x%x machine=0x%x kernbase=%016llx"
 			    " psloadedmodulelist=%016llx debuggerdatalist=%016llx",
 			    v->MajorVersion, v->MinorVersion, v->ProtocolVersion, v->KdSecondaryVersion, v->Flags,
