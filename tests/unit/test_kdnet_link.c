@@ -21,6 +21,7 @@
 #include "proto/kd_packet.h"
 #include "proto/kdnet.h"
 #include "proto/kdnet_link.h"
+#include "proto/kdnet_spec.h"
 #include "transport/udp.h"
 
 struct side {
@@ -282,12 +283,87 @@ static void test_replay_and_version(void **state)
 	close_all(&loop);
 }
 
+static void test_spec(void **state)
+{
+	(void)state;
+	struct kdnet_spec sp;
+	char err[256];
+	assert_int_equal(kdnet_spec_parse("port=50000,key=8.8.8.8,target=10.0.0.7", &sp, err, sizeof err), 0);
+	assert_int_equal(sp.port, 50000);
+	assert_memory_equal(sp.key, key8, 32);
+	assert_string_equal(sp.target, "10.0.0.7");
+	assert_string_equal(sp.bind, "");
+	kdnet_spec_describe(&sp, err, sizeof err);
+	assert_non_null(strstr(err, "50000"));
+	assert_null(strstr(err, "8.8.8.8"));
+
+	static const struct {
+		const char *spec, *needle;
+	} bad[] = {
+		{ "key=8.8.8.8", "needs port=" },
+		{ "port=0,key=8.8.8.8", "not a UDP port" },
+		{ "port=70000,key=8.8.8.8", "not a UDP port" },
+		{ "port=5x,key=8.8.8.8", "not a UDP port" },
+		{ "port=50000,key=8.8.8.8,colour=blue", "unknown option 'colour'" },
+		{ "port=50000,key=8.8.8", "has 3 parts" },
+		{ "port=50000,key=env:KD_TEST_UNSET_KEY", "KD_TEST_UNSET_KEY" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(kdnet_spec_parse(bad[i].spec, &sp, err, sizeof err), KD_EINVAL);
+		if (!strstr(err, bad[i].needle))
+			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].spec, err, bad[i].needle);
+	}
+	unsetenv(KDNET_KEY_ENV);
+	assert_int_equal(kdnet_spec_parse("port=50000", &sp, err, sizeof err), KD_EINVAL);
+	assert_non_null(strstr(err, "needs key="));
+	setenv(KDNET_KEY_ENV, "8.8.8.8", 1);
+	assert_int_equal(kdnet_spec_parse("port=50000", &sp, err, sizeof err), 0);
+	assert_memory_equal(sp.key, key8, 32);
+	unsetenv(KDNET_KEY_ENV);
+}
+
+/* target=HOST: datagrams from elsewhere are ignored. */
+static void test_target_filter(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct side dbg = { 0 }, tgt = { 0 };
+	struct kd_link_callbacks dcb = callbacks(&dbg), tcb = callbacks(&tgt);
+	struct kd_link *d, *t;
+	struct kdnet_spec sp;
+	char err[256];
+
+	memset(&sp, 0, sizeof sp);
+	memcpy(sp.key, key8, 32);
+	strcpy(sp.bind, "127.0.0.1");
+	strcpy(sp.target, "127.0.0.2");
+	uv_loop_init(&loop);
+	assert_int_equal(kdnet_spec_open_debugger(&loop, &sp, &dcb, &d, err, sizeof err), 0);
+	assert_int_equal(kdnet_link_open_target(&loop, "127.0.0.1", kdnet_link_local_port(d), key8, &tcb, &t, err,
+	                                        sizeof err), 0);
+	assert_false(RUN_UNTIL(&loop, dbg.connects > 0, 1500));
+	t->ops->close(t);
+	d->ops->close(d);
+	uv_run(&loop, UV_RUN_NOWAIT);
+
+	strcpy(sp.target, "127.0.0.1");
+	assert_int_equal(kdnet_spec_open_debugger(&loop, &sp, &dcb, &d, err, sizeof err), 0);
+	assert_int_equal(kdnet_link_open_target(&loop, "127.0.0.1", kdnet_link_local_port(d), key8, &tcb, &t, err,
+	                                        sizeof err), 0);
+	assert_true(RUN_UNTIL(&loop, dbg.connects > 0 && tgt.connects > 0, 5000));
+	t->ops->close(t);
+	d->ops->close(d);
+	close_all(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_roles),
 		cmocka_unit_test(test_wrong_key_reported),
 		cmocka_unit_test(test_replay_and_version),
+		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_target_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
