@@ -5,7 +5,8 @@ libkd_a_SOURCES += \
 	arch/regs.h arch/regs.c \
 	arch/frames.h arch/frames.c \
 	arch/disasm.h arch/disasm.c \
-	kd/expr.h kd/expr.c
+	kd/expr.h kd/expr.c \
+	kd/cmd_registers.c kd/cmd_disasm.c
 
 # The evaluator is tested on its own: the test supplies the few engine
 # calls kd_eval makes, backed by a fake target.
@@ -18,3 +19,10 @@ check_PROGRAMS += tests/unit/test_disasm
 tests_unit_test_disasm_SOURCES = tests/unit/test_disasm.c arch/disasm.c arch/regs.c
 tests_unit_test_disasm_LDADD = $(CAPSTONE_LIBS) $(CMOCKA_LIBS)
 KD_TESTS += tests/unit/test_disasm
+
+# The register and context commands through the real engine, on a fake
+# target holding the seed transcripts' values (and the real triage dump).
+check_PROGRAMS += tests/unit/test_regs
+tests_unit_test_regs_SOURCES = tests/unit/test_regs.c
+tests_unit_test_regs_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_regs

@@ -4,6 +4,7 @@
  */
 #include "arch/regs.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -128,4 +129,13 @@ void kd_reg_set(struct kd_context *c, const struct kd_reg *r, uint64_t v)
 	uint64_t m = mask_of(r->bits) << r->shift;
 	f = (f & ~m) | ((v << r->shift) & m);
 	memcpy(c->u.raw + r->offset, &f, r->size);
+}
+
+void kd_format_eflags(uint32_t efl, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s %s %s %s %s %s %s %s",
+	         efl & 0x800 ? "ov" : "nv", efl & 0x400 ? "dn" : "up",
+	         efl & 0x200 ? "ei" : "di", efl & 0x80 ? "ng" : "pl",
+	         efl & 0x40 ? "zr" : "nz", efl & 0x10 ? "ac" : "na",
+	         efl & 0x4 ? "pe" : "po", efl & 0x1 ? "cy" : "nc");
 }

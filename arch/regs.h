@@ -33,4 +33,8 @@ const struct kd_reg *kd_reg_at(enum kd_machine m, size_t i);
 uint64_t kd_reg_get(const struct kd_context *c, const struct kd_reg *r);
 void kd_reg_set(struct kd_context *c, const struct kd_reg *r, uint64_t v);
 
+/* The eight flag mnemonics of r: "nv up ei pl zr na po nc" (OF DF IF SF
+ * ZF AF PF CF, set/clear: ov/nv dn/up ei/di ng/pl zr/nz ac/na pe/po cy/nc). */
+void kd_format_eflags(uint32_t efl, char *buf, size_t n);
+
 #endif

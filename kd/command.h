@@ -30,6 +30,8 @@ const struct kd_command *kd_command_at(size_t i);
 /* Families: NULL-name-terminated tables. */
 extern const struct kd_command kd_cmds_memory[];
 extern const struct kd_command kd_cmds_control[];
+extern const struct kd_command kd_cmds_registers[];
+extern const struct kd_command kd_cmds_disasm[];
 extern const struct kd_command kd_cmds_symbols[];
 
 /* Helpers for argument parsing shared by the families. */

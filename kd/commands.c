@@ -12,6 +12,8 @@
 static const struct kd_command *const families[] = {
 	kd_cmds_control,
 	kd_cmds_memory,
+	kd_cmds_registers,
+	kd_cmds_disasm,
 	kd_cmds_symbols,
 };
 

@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -445,6 +446,88 @@ static int eng_resolve(void *ctx, const char *name, uint64_t *addr)
 	return kd_resolve_symbol(ctx, name, addr);
 }
 
+/* $t0-$t19 live in the engine's "expr" slot. */
+#define T_REGS 20
+
+struct expr_state {
+	uint64_t t[T_REGS];
+};
+
+static struct expr_state *state_of(struct kd_engine *eng, int create)
+{
+	struct expr_state *st = kd_engine_ext(eng, "expr");
+	if (!st && create) {
+		st = calloc(1, sizeof *st);
+		if (st && kd_engine_set_ext(eng, "expr", st, free) < 0) {
+			free(st);
+			st = NULL;
+		}
+	}
+	return st;
+}
+
+/* "$t7" -> 7, else -1. */
+static int t_index(const char *name)
+{
+	if ((name[1] != 't' && name[1] != 'T') || !isdigit((unsigned char)name[2]))
+		return -1;
+	char *end;
+	long i = strtol(name + 2, &end, 10);
+	return *end || i < 0 || i >= T_REGS ? -1 : (int)i;
+}
+
+int kd_expr_set_pseudo(struct kd_engine *eng, const char *name, uint64_t value)
+{
+	int i = name[0] == '$' ? t_index(name) : -1;
+	if (i < 0)
+		return KD_ENOTFOUND;
+	struct expr_state *st = state_of(eng, 1);
+	if (!st)
+		return KD_ENOMEM;
+	st->t[i] = value;
+	return 0;
+}
+
+/* x64 control space: 0 the KPCR address, 1 the KPRCB, 3 the KTHREAD. */
+static int control_pointer(struct kd_engine *eng, uint64_t which, uint64_t *v)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	uint8_t b[8];
+	uint32_t done = 0;
+	if (!t || !t->ops->read_control || kd_engine_machine(eng) != KD_MACHINE_AMD64
+	    || t->ops->read_control(t, kd_engine_cpu(eng), which, b, 8, &done) < 0 || done != 8)
+		return KD_ENOTFOUND;
+	uint64_t x = 0;
+	for (int i = 7; i >= 0; i--)
+		x = x << 8 | b[i];
+	*v = x;
+	return 0;
+}
+
+static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
+{
+	struct kd_engine *eng = ctx;
+	int i = t_index(name);
+	if (i >= 0) {
+		struct expr_state *st = state_of(eng, 0);
+		*v = st ? st->t[i] : 0;
+		return 0;
+	}
+	if (!strcasecmp(name, "$thread")) {
+		const struct kd_stop_event *ev = kd_engine_last_event(eng);
+		if (ev && ev->thread) {
+			*v = ev->thread;
+			return 0;
+		}
+		return control_pointer(eng, 3, v);
+	}
+	if (!strcasecmp(name, "$pcr"))
+		return control_pointer(eng, 0, v);
+	if (!strcasecmp(name, "$prcb"))
+		return control_pointer(eng, 1, v);
+	return KD_ENOTFOUND;
+}
+
 int kd_eval_msg(struct kd_engine *eng, const char *text, uint64_t *value,
                 const char **end, char *msg, size_t n)
 {
@@ -453,6 +536,7 @@ int kd_eval_msg(struct kd_engine *eng, const char *text, uint64_t *value,
 		.get_context = eng_get_context,
 		.read = eng_read,
 		.resolve = eng_resolve,
+		.pseudo = eng_pseudo,
 		.ctx = eng,
 	};
 	return kd_expr_evaluate(&ops, text, value, end, msg, n);

@@ -65,6 +65,46 @@ enum kd_machine kd_engine_machine(struct kd_engine *eng)
 	return fake_of(eng)->ctx.machine;
 }
 
+/* One extension slot is all the evaluator uses ("expr": $t registers). */
+static void *slot;
+static void (*slot_free)(void *);
+
+int kd_engine_set_ext(struct kd_engine *eng, const char *key, void *ptr, void (*free_fn)(void *))
+{
+	(void)eng;
+	assert_string_equal(key, "expr");
+	if (slot_free && slot != ptr)
+		slot_free(slot);
+	slot = ptr;
+	slot_free = free_fn;
+	return 0;
+}
+
+void *kd_engine_ext(struct kd_engine *eng, const char *key)
+{
+	(void)eng;
+	return strcmp(key, "expr") == 0 ? slot : NULL;
+}
+
+const struct kd_stop_event *kd_engine_last_event(struct kd_engine *eng)
+{
+	static struct kd_stop_event ev = { .kind = KD_STOP_EXCEPTION, .thread = 0x81288784 };
+	(void)eng;
+	return &ev;
+}
+
+struct kd_target *kd_engine_target(struct kd_engine *eng)
+{
+	(void)eng;
+	return NULL;
+}
+
+unsigned kd_engine_cpu(struct kd_engine *eng)
+{
+	(void)eng;
+	return 0;
+}
+
 static struct fake x86;
 
 static void setup_x86(void)
@@ -184,6 +224,15 @@ static void test_registers(void **state)
 	/* Without @, "cf" is a number in radix 16, as in WinDbg. */
 	assert_int_equal(ev("cf"), 0xcf);
 	assert_int_equal(ev("cs"), 8);
+	assert_int_equal(ev("$thread"), 0x81288784);
+	assert_int_equal(ev("$t0"), 0);
+	assert_int_equal(kd_expr_set_pseudo(eng(), "$t3", 0x1234), 0);
+	assert_int_equal(ev("@$t3+1"), 0x1235);
+	assert_int_equal(kd_expr_set_pseudo(eng(), "$t20", 1), KD_ENOTFOUND);
+	if (slot_free)
+		slot_free(slot);
+	slot = NULL;
+	slot_free = NULL;
 	expect_error("@foo", KD_ENOTFOUND, "Bad register error at '@foo'");
 	expect_error("$nosuch", KD_ENOTFOUND, "Bad register error at '$nosuch'");
 }

@@ -1,0 +1,337 @@
+/*
+ * Disassembly commands: u (forward, continuing where the last one
+ * stopped), ub (backwards, on real instruction boundaries) and uf (a whole
+ * function, following its branches), in WinDbg's layout with a symbol
+ * line wherever a listing starts or reaches a symbol.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/disasm.h"
+#include "kd/command.h"
+#include "kd/expr.h"
+
+#define DEFAULT_COUNT 8
+#define UF_MAX_INSNS 20000
+
+static int env_read(void *ctx, uint64_t addr, void *buf, size_t len, size_t *done)
+{
+	return kd_read_virtual(ctx, addr, buf, len, done);
+}
+
+static int env_symbolize(void *ctx, uint64_t addr, char *buf, size_t n)
+{
+	return kd_format_symbol(ctx, addr, buf, n);
+}
+
+void kd_disasm_env_engine(struct kd_disasm_env *env, struct kd_engine *eng)
+{
+	env->machine = kd_engine_machine(eng);
+	env->read = env_read;
+	env->symbolize = env_symbolize;
+	env->ctx = eng;
+}
+
+/* Where `u` without an address continues. */
+struct disasm_state {
+	uint64_t next;
+	int valid;
+};
+
+static struct disasm_state *state_of(struct kd_engine *eng)
+{
+	struct disasm_state *st = kd_engine_ext(eng, "disasm");
+	if (!st) {
+		st = calloc(1, sizeof *st);
+		if (st && kd_engine_set_ext(eng, "disasm", st, free) < 0) {
+			free(st);
+			st = NULL;
+		}
+	}
+	return st;
+}
+
+/* The start of the symbol addr lies in, when the symbols layer knows it
+ * ("nt!Foo+0x1c" gives addr - 0x1c); 0 for module+offset names. */
+static uint64_t symbol_start(struct kd_engine *eng, uint64_t addr, char *name, size_t n)
+{
+	char sym[512];
+	if (kd_format_symbol(eng, addr, sym, sizeof sym) < 0 || !strchr(sym, '!'))
+		return 0;
+	char *plus = strrchr(sym, '+');
+	uint64_t disp = 0;
+	if (plus && plus[1] == '0' && plus[2] == 'x') {
+		disp = strtoull(plus + 3, NULL, 16);
+		*plus = '\0';
+	}
+	if (name)
+		snprintf(name, n, "%s", sym);
+	return disp <= addr ? addr - disp : 0;
+}
+
+/* "[Address] [L Count | Range]" with Count in instructions. *has_end
+ * tells a range from a count. */
+static int parse_args(struct kd_engine *eng, const char *args, uint64_t *addr, int *has_addr,
+                      uint64_t *count, uint64_t *end_addr, int *has_end)
+{
+	const char *p = kd_skip_spaces(args);
+	char msg[300];
+	*has_addr = 0;
+	*has_end = 0;
+	if (*p && !((*p == 'L' || *p == 'l') && !isalpha((unsigned char)p[1]))) {
+		const char *end;
+		int rc = kd_eval_msg(eng, p, addr, &end, msg, sizeof msg);
+		if (rc < 0) {
+			kd_eprintf(eng, "%s\n", msg);
+			return rc;
+		}
+		*has_addr = 1;
+		p = kd_skip_spaces(end);
+	}
+	if (*p == 'L' || *p == 'l') {
+		p++;
+		if (*p == '?')
+			p++;
+		const char *end;
+		int rc = kd_eval_msg(eng, kd_skip_spaces(p), count, &end, msg, sizeof msg);
+		if (rc < 0) {
+			kd_eprintf(eng, "%s\n", msg);
+			return rc;
+		}
+		p = kd_skip_spaces(end);
+	} else if (*p) {
+		const char *end;
+		int rc = kd_eval_msg(eng, p, end_addr, &end, msg, sizeof msg);
+		if (rc < 0) {
+			kd_eprintf(eng, "%s\n", msg);
+			return rc;
+		}
+		*has_end = 1;
+		p = kd_skip_spaces(end);
+	}
+	if (*p) {
+		kd_eprintf(eng, "Syntax error at '%s'\n", p);
+		return KD_EINVAL;
+	}
+	if (*count > 0x100000) {
+		kd_eprintf(eng, "Range error in '%s'\n", args);
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+static uint64_t current_ip(struct kd_engine *eng, int *ok)
+{
+	struct kd_context c;
+	*ok = kd_get_context(eng, &c) == 0;
+	return *ok ? kd_context_ip(&c) : 0;
+}
+
+/* One listing line, with the symbol line first when addr starts a
+ * symbol (or always, for the first line of a listing). */
+static uint64_t print_insn(struct kd_engine *eng, const struct kd_disasm_env *env, uint64_t addr,
+                           int first, const char *suffix_if_cond)
+{
+	char sym[512], line[600];
+	if (kd_format_symbol(eng, addr, sym, sizeof sym) == 0 && (first || !strchr(sym, '+')))
+		kd_printf(eng, "%s:\n", sym);
+	struct kd_insn in;
+	kd_disasm_one(env, addr, &in);
+	kd_disasm_format(env, &in, line, sizeof line);
+	kd_printf(eng, "%s%s\n", line, suffix_if_cond && in.is_cond ? suffix_if_cond : "");
+	return addr + in.size;
+}
+
+static int cmd_u(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (!kd_engine_target(eng)) {
+		kd_eprintf(eng, "%s: %s\n", name, kd_strerror(KD_EDISCONNECTED));
+		return KD_EDISCONNECTED;
+	}
+	struct disasm_state *st = state_of(eng);
+	uint64_t addr = 0, count = DEFAULT_COUNT, end_addr = 0;
+	int has_addr, has_end;
+	int rc = parse_args(eng, args, &addr, &has_addr, &count, &end_addr, &has_end);
+	if (rc < 0)
+		return rc;
+	int ok = 1;
+	if (!has_addr)
+		addr = st && st->valid ? st->next : current_ip(eng, &ok);
+	if (!ok) {
+		kd_eprintf(eng, "%s: no register context\n", name);
+		return KD_ENOTSUP;
+	}
+	if (!kd_engine_is_64bit(eng))
+		addr &= 0xffffffffu;
+	struct kd_disasm_env env;
+	kd_disasm_env_engine(&env, eng);
+	if (!strcmp(name, "ub")) {
+		if (has_end) {
+			/* "ub end start": WinDbg lists what lies between. */
+			kd_eprintf(eng, "Syntax error: ub takes an address and a count\n");
+			return KD_EINVAL;
+		}
+		uint64_t func = symbol_start(eng, addr, NULL, 0);
+		uint64_t start = kd_disasm_back(&env, addr, (unsigned)(count > 256 ? 256 : count), func);
+		uint64_t a = start;
+		for (int first = 1; a < addr && !kd_engine_canceled(eng); first = 0)
+			a = print_insn(eng, &env, a, first, NULL);
+		if (st) {
+			st->next = addr;
+			st->valid = 1;
+		}
+		return 0;
+	}
+	uint64_t a = addr;
+	if (has_end) {
+		for (int first = 1; a < end_addr && !kd_engine_canceled(eng); first = 0)
+			a = print_insn(eng, &env, a, first, NULL);
+		/* WinDbg includes the instruction at the end address. */
+		if (a == end_addr)
+			a = print_insn(eng, &env, a, 0, NULL);
+	} else {
+		for (uint64_t i = 0; i < count && !kd_engine_canceled(eng); i++)
+			a = print_insn(eng, &env, a, i == 0, NULL);
+	}
+	if (st) {
+		st->next = a;
+		st->valid = 1;
+	}
+	return 0;
+}
+
+/* uf: the blocks reachable from the function start, in address order. */
+struct block_set {
+	uint64_t *starts;
+	size_t n, cap;
+};
+
+static int block_add(struct block_set *b, uint64_t a)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->starts[i] == a)
+			return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		uint64_t *s = realloc(b->starts, cap * sizeof *s);
+		if (!s)
+			return KD_ENOMEM;
+		b->starts = s;
+		b->cap = cap;
+	}
+	b->starts[b->n++] = a;
+	return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (!kd_engine_target(eng)) {
+		kd_eprintf(eng, "%s: %s\n", name, kd_strerror(KD_EDISCONNECTED));
+		return KD_EDISCONNECTED;
+	}
+	char msg[300];
+	uint64_t addr;
+	const char *end;
+	int rc = kd_eval_msg(eng, kd_skip_spaces(args), &addr, &end, msg, sizeof msg);
+	if (rc < 0) {
+		kd_eprintf(eng, "%s\n", msg);
+		return rc;
+	}
+	if (!kd_engine_is_64bit(eng))
+		addr &= 0xffffffffu;
+	char fname[512] = "";
+	uint64_t func = symbol_start(eng, addr, fname, sizeof fname);
+	if (!func)
+		func = addr;
+	struct kd_disasm_env env;
+	kd_disasm_env_engine(&env, eng);
+	/* Instructions already listed, as [start, end) of each block. */
+	struct block_set todo = { 0 }, done = { 0 };
+	uint64_t *ends = NULL;
+	if (block_add(&todo, func) < 0)
+		return KD_ENOMEM;
+	size_t total = 0;
+	for (size_t i = 0; i < todo.n && total < UF_MAX_INSNS; i++) {
+		uint64_t a = todo.starts[i];
+		for (;;) {
+			struct kd_insn in;
+			kd_disasm_one(&env, a, &in);
+			total++;
+			if (!in.valid || total >= UF_MAX_INSNS)
+				break;
+			/* Follow branches that stay in the same function. */
+			if ((in.is_jump) && in.has_target) {
+				char tname[512] = "";
+				uint64_t tf = symbol_start(eng, in.target, tname, sizeof tname);
+				if ((fname[0] && tf == func) || (!fname[0] && in.target >= func
+				    && in.target - func < 0x10000))
+					block_add(&todo, in.target);
+			}
+			a += in.size;
+			if (in.is_ret || (in.is_jump && !in.is_cond) || in.is_int3)
+				break;
+			/* A fall-through into another block's start ends this one. */
+			int hit = 0;
+			for (size_t j = 0; j < todo.n; j++)
+				hit |= todo.starts[j] == a;
+			if (hit)
+				break;
+		}
+		if (block_add(&done, todo.starts[i]) < 0)
+			break;
+		uint64_t *e = realloc(ends, done.n * sizeof *e);
+		if (!e)
+			break;
+		ends = e;
+		ends[done.n - 1] = a;
+	}
+	/* Print blocks in address order, each with its symbol line. */
+	size_t n = done.n;
+	uint64_t (*pairs)[2] = malloc(n * sizeof *pairs);
+	if (!pairs) {
+		free(todo.starts);
+		free(done.starts);
+		free(ends);
+		return KD_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pairs[i][0] = done.starts[i];
+		pairs[i][1] = ends[i];
+	}
+	qsort(pairs, n, sizeof *pairs, cmp_u64);
+	for (size_t i = 0; i < n && !kd_engine_canceled(eng); i++) {
+		if (i)
+			kd_printf(eng, "\n");
+		uint64_t a = pairs[i][0];
+		for (int first = 1; a < pairs[i][1]; first = 0) {
+			char sym[512], line[600];
+			if (first && kd_format_symbol(eng, a, sym, sizeof sym) == 0)
+				kd_printf(eng, "%s:\n", sym);
+			struct kd_insn in;
+			kd_disasm_one(&env, a, &in);
+			kd_disasm_format(&env, &in, line, sizeof line);
+			kd_printf(eng, "%s%s\n", line, in.is_cond ? "  Branch" : "");
+			a += in.size;
+		}
+	}
+	free(pairs);
+	free(todo.starts);
+	free(done.starts);
+	free(ends);
+	return 0;
+}
+
+const struct kd_command kd_cmds_disasm[] = {
+	{ "u", cmd_u, "u [Address] [L Count | Range]", "disassemble forward" },
+	{ "ub", cmd_u, "ub [Address] [L Count]", "disassemble the instructions before an address" },
+	{ "uf", cmd_uf, "uf Address", "disassemble a whole function, following its branches" },
+	{ NULL, NULL, NULL, NULL },
+};

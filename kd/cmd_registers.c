@@ -1,0 +1,553 @@
+/*
+ * Register and context commands: r (display and set registers and
+ * pseudo-registers), .trap, .cxr, .tss (switch the register context to a
+ * trap frame, CONTEXT record or task state segment), .exr (exception
+ * records), ? and .formats (expressions), in WinDbg's exact layout.
+ *
+ * Where the TSS of `.tss` is found: the selector indexes the GDT, whose
+ * base comes from the processor's KSPECIAL_REGISTERS.Gdtr in control space
+ * (x86: offset 0x2cc of KPROCESSOR_STATE, after its CONTEXT, Gdtr.Base at
+ * +0x2c). Targets without control space (dumps) fall back to KPCR.GDT, the
+ * pointer at 0xffdff03c of the x86 processor control region.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "arch/disasm.h"
+#include "arch/frames.h"
+#include "arch/regs.h"
+#include "kd/command.h"
+#include "kd/expr.h"
+
+#define X86_KPCR_GDT 0xffdff03cull
+
+/* --- the register display -------------------------------------------------- */
+
+/* The register lines of r/.cxr/.trap; x64 trap frames have no segment
+ * line and zeroes for the registers they do not save. */
+static void show_registers(struct kd_engine *eng, const struct kd_context *c, int x64_trap)
+{
+	char fl[40];
+	if (c->machine == KD_MACHINE_I386) {
+		const struct kd_x86_context *x = &c->u.x86;
+		kd_format_eflags(x->EFlags, fl, sizeof fl);
+		kd_printf(eng, "eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
+		          x->Eax, x->Ebx, x->Ecx, x->Edx, x->Esi, x->Edi);
+		kd_printf(eng, "eip=%08x esp=%08x ebp=%08x iopl=%u         %s\n",
+		          x->Eip, x->Esp, x->Ebp, (x->EFlags >> 12) & 3, fl);
+		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
+		          x->SegCs & 0xffff, x->SegSs & 0xffff, x->SegDs & 0xffff, x->SegEs & 0xffff,
+		          x->SegFs & 0xffff, x->SegGs & 0xffff, x->EFlags);
+		return;
+	}
+	const struct kd_x64_context *x = &c->u.x64;
+	kd_format_eflags(x->EFlags, fl, sizeof fl);
+#define Q(v) (unsigned long long)(v)
+	kd_printf(eng, "rax=%016llx rbx=%016llx rcx=%016llx\n", Q(x->Rax), Q(x->Rbx), Q(x->Rcx));
+	kd_printf(eng, "rdx=%016llx rsi=%016llx rdi=%016llx\n", Q(x->Rdx), Q(x->Rsi), Q(x->Rdi));
+	kd_printf(eng, "rip=%016llx rsp=%016llx rbp=%016llx\n", Q(x->Rip), Q(x->Rsp), Q(x->Rbp));
+	kd_printf(eng, " r8=%016llx  r9=%016llx r10=%016llx\n", Q(x->R8), Q(x->R9), Q(x->R10));
+	kd_printf(eng, "r11=%016llx r12=%016llx r13=%016llx\n", Q(x->R11), Q(x->R12), Q(x->R13));
+	kd_printf(eng, "r14=%016llx r15=%016llx\n", Q(x->R14), Q(x->R15));
+#undef Q
+	kd_printf(eng, "iopl=%u         %s\n", (x->EFlags >> 12) & 3, fl);
+	if (!x64_trap)
+		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
+		          x->SegCs, x->SegSs, x->SegDs, x->SegEs, x->SegFs, x->SegGs, x->EFlags);
+}
+
+/* The symbol line and the current instruction with its memory operand. */
+static void show_instruction(struct kd_engine *eng, const struct kd_context *c)
+{
+	struct kd_disasm_env env;
+	kd_disasm_env_engine(&env, eng);
+	env.machine = c->machine;
+	uint64_t ip = kd_context_ip(c);
+	char sym[512], line[600], ea[128];
+	if (kd_format_symbol(eng, ip, sym, sizeof sym) == 0)
+		kd_printf(eng, "%s:\n", sym);
+	struct kd_insn in;
+	kd_disasm_one(&env, ip, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	kd_disasm_effective_address(&env, &in, c, strlen(line), ea, sizeof ea);
+	kd_printf(eng, "%s%s\n", line, ea);
+}
+
+static void show_context(struct kd_engine *eng, const struct kd_context *c, int x64_trap)
+{
+	show_registers(eng, c, x64_trap);
+	show_instruction(eng, c);
+}
+
+static int need_target(struct kd_engine *eng, const char *cmd)
+{
+	if (kd_engine_target(eng))
+		return 0;
+	kd_eprintf(eng, "%s: %s\n", cmd, kd_strerror(KD_EDISCONNECTED));
+	return KD_EDISCONNECTED;
+}
+
+static int eval_arg(struct kd_engine *eng, const char *args, uint64_t *v, const char **end)
+{
+	char msg[300];
+	int rc = kd_eval_msg(eng, args, v, end, msg, sizeof msg);
+	if (rc < 0)
+		kd_eprintf(eng, "%s\n", msg);
+	return rc;
+}
+
+/* --- r ------------------------------------------------------------------- */
+
+static unsigned hex_width(unsigned bits)
+{
+	return bits <= 1 ? 1 : bits <= 2 ? 1 : (bits + 3) / 4;
+}
+
+/* One "name" or "name=expr" item of r; *p advances past it. */
+static int r_item(struct kd_engine *eng, struct kd_context *c, const char **p, int *changed)
+{
+	const char *s = *p;
+	if (*s == '@')
+		s++;
+	const char *name = s;
+	while (isalnum((unsigned char)*s) || *s == '$' || *s == '_')
+		s++;
+	size_t len = (size_t)(s - name);
+	const char *after = kd_skip_spaces(s);
+	int assign = *after == '=';
+	const char *rest = assign ? kd_skip_spaces(after + 1) : after;
+	uint64_t v = 0;
+	if (assign) {
+		const char *end;
+		int rc = eval_arg(eng, rest, &v, &end);
+		if (rc < 0)
+			return rc;
+		rest = end;
+	}
+	*p = rest;
+	char buf[64];
+	if (len == 0 || len >= sizeof buf) {
+		kd_eprintf(eng, "Bad register error at '%s'\n", name);
+		return KD_EINVAL;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	unsigned pw = kd_engine_pointer_size(eng) * 2;
+	if (buf[0] == '$') {
+		if (!strcasecmp(buf, "$ip") && assign) {
+			if (c->machine == KD_MACHINE_AMD64)
+				c->u.x64.Rip = v;
+			else
+				c->u.x86.Eip = (uint32_t)v;
+			*changed = 1;
+			return 0;
+		}
+		if (assign) {
+			int rc = kd_expr_set_pseudo(eng, buf, v);
+			if (rc < 0)
+				kd_eprintf(eng, "Bad register error at '%s'\n", buf);
+			return rc;
+		}
+		char text[80];
+		snprintf(text, sizeof text, "%s", buf);
+		const char *end;
+		if (kd_eval_msg(eng, text, &v, &end, NULL, 0) < 0) {
+			kd_eprintf(eng, "Bad register error at '%s'\n", buf);
+			return KD_EINVAL;
+		}
+		kd_printf(eng, "%s=%0*llx\n", buf, (int)pw, (unsigned long long)v);
+		return 0;
+	}
+	const struct kd_reg *r = kd_reg_find(c->machine, buf, len);
+	if (!r) {
+		kd_eprintf(eng, "Bad register error at '%s'\n", name);
+		return KD_EINVAL;
+	}
+	if (assign) {
+		kd_reg_set(c, r, v);
+		*changed = 1;
+		return 0;
+	}
+	kd_printf(eng, "%s=%0*llx\n", r->name, (int)hex_width(r->bits),
+	          (unsigned long long)kd_reg_get(c, r));
+	return 0;
+}
+
+static int cmd_r(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	struct kd_context c;
+	int rc = kd_get_context(eng, &c);
+	if (rc < 0) {
+		kd_eprintf(eng, "Unable to get register context: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	const char *p = kd_skip_spaces(args);
+	if (!*p) {
+		if (kd_context_is_overridden(eng))
+			kd_printf(eng, "Last set context:\n");
+		show_context(eng, &c, 0);
+		return 0;
+	}
+	int changed = 0;
+	while (*p) {
+		rc = r_item(eng, &c, &p, &changed);
+		if (rc < 0)
+			return rc;
+		p = kd_skip_spaces(p);
+		if (*p == ',')
+			p = kd_skip_spaces(p + 1);
+	}
+	if (changed) {
+		rc = kd_set_context(eng, &c);
+		if (rc < 0) {
+			kd_eprintf(eng, "Unable to set register context: %s\n", kd_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* --- .trap .cxr .tss ------------------------------------------------------- */
+
+static int read_exact(struct kd_engine *eng, uint64_t addr, void *buf, size_t len, size_t *got)
+{
+	size_t done = 0;
+	int rc = kd_read_virtual(eng, addr, buf, len, &done);
+	if (got)
+		*got = done;
+	if (rc < 0)
+		return rc;
+	return done == len ? 0 : KD_EUNREADABLE;
+}
+
+static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	args = kd_skip_spaces(args);
+	if (!*args) {
+		kd_context_reset(eng);
+		return 0;
+	}
+	uint64_t addr;
+	const char *end;
+	int rc = eval_arg(eng, args, &addr, &end);
+	if (rc < 0)
+		return rc;
+	struct kd_context c;
+	char a[20];
+	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {
+		uint8_t frame[sizeof(struct kd_x64_ktrap_frame)];
+		if (read_exact(eng, addr, frame, sizeof frame, NULL) < 0
+		    || kd_x64_trap_to_context(frame, sizeof frame, &c) < 0) {
+			kd_eprintf(eng, "Unable to read trap frame at %s\n", kd_format_addr(eng, addr, a));
+			return KD_EUNREADABLE;
+		}
+		kd_context_override(eng, &c);
+		kd_printf(eng, "NOTE: The trap frame does not contain all registers.\n"
+		               "Some register values may be zeroed or incorrect.\n");
+		show_context(eng, &c, 1);
+		return 0;
+	}
+	addr &= 0xffffffffu;
+	uint8_t frame[sizeof(struct kd_x86_ktrap_frame)];
+	size_t got = 0;
+	read_exact(eng, addr, frame, sizeof frame, &got);
+	uint32_t err = 0;
+	if (kd_x86_trap_to_context(frame, got, (uint32_t)addr, &c, &err) < 0) {
+		kd_eprintf(eng, "Unable to read trap frame at %s\n", kd_format_addr(eng, addr, a));
+		return KD_EUNREADABLE;
+	}
+	kd_context_override(eng, &c);
+	kd_printf(eng, "ErrCode = %08x\n", err);
+	show_context(eng, &c, 0);
+	return 0;
+}
+
+static int cmd_cxr(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	args = kd_skip_spaces(args);
+	if (!*args) {
+		kd_context_reset(eng);
+		return 0;
+	}
+	uint64_t addr;
+	const char *end;
+	int rc = eval_arg(eng, args, &addr, &end);
+	if (rc < 0)
+		return rc;
+	enum kd_machine m = kd_engine_machine(eng);
+	if (m != KD_MACHINE_AMD64)
+		addr &= 0xffffffffu;
+	struct kd_context c;
+	memset(&c, 0, sizeof c);
+	c.machine = m;
+	size_t size = kd_context_size(m), got = 0;
+	read_exact(eng, addr, c.u.raw, size, &got);
+	/* Older x86 records stop before ExtendedRegisters; the integer and
+	 * control registers are what matter. */
+	size_t need = m == KD_MACHINE_AMD64 ? offsetof(struct kd_x64_context, FltSave)
+	                                     : offsetof(struct kd_x86_context, ExtendedRegisters);
+	if (size == 0 || got < need) {
+		char a[20];
+		kd_eprintf(eng, "Unable to read context at %s\n", kd_format_addr(eng, addr, a));
+		return KD_EUNREADABLE;
+	}
+	kd_context_override(eng, &c);
+	show_context(eng, &c, 0);
+	return 0;
+}
+
+/* The GDT base of the current processor (x86). */
+static int x86_gdt(struct kd_engine *eng, uint32_t *base, uint32_t *limit)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	struct kd_x86_special_registers sr;
+	uint32_t done = 0;
+	if (t->ops->read_control
+	    && t->ops->read_control(t, kd_engine_cpu(eng), KD_X86_CONTROL_SPECIAL_REGISTERS,
+	                            &sr, sizeof sr, &done) == 0 && done == sizeof sr) {
+		*base = sr.GdtrBase;
+		*limit = sr.GdtrLimit;
+		return 0;
+	}
+	uint8_t b[4];
+	if (read_exact(eng, X86_KPCR_GDT, b, 4, NULL) < 0)
+		return KD_EUNREADABLE;
+	*base = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	*limit = 0xffff;
+	return 0;
+}
+
+static int cmd_tss(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	if (kd_engine_machine(eng) != KD_MACHINE_I386) {
+		kd_eprintf(eng, ".tss is only available on x86 targets\n");
+		return KD_ENOTSUP;
+	}
+	uint64_t sel;
+	const char *end;
+	int rc = eval_arg(eng, kd_skip_spaces(args), &sel, &end);
+	if (rc < 0)
+		return rc;
+	uint32_t gdt, limit;
+	if (x86_gdt(eng, &gdt, &limit) < 0) {
+		kd_eprintf(eng, "Unable to get the GDT of processor %u\n", kd_engine_cpu(eng));
+		return KD_EUNREADABLE;
+	}
+	uint32_t off = (uint32_t)sel & 0xfff8;
+	uint8_t d[8];
+	if (sel > 0xffff || (sel & 4) || off + 7 > limit
+	    || read_exact(eng, (uint32_t)(gdt + off), d, sizeof d, NULL) < 0) {
+		kd_eprintf(eng, "Unable to read selector %llx\n", (unsigned long long)sel);
+		return KD_EUNREADABLE;
+	}
+	struct kd_x86_descriptor desc;
+	kd_x86_descriptor_decode(d, &desc);
+	if (!kd_x86_descriptor_is_tss(&desc)) {
+		kd_eprintf(eng, "Selector %llx is not a TSS\n", (unsigned long long)sel);
+		return KD_EINVAL;
+	}
+	uint8_t tss[sizeof(struct kd_x86_ktss)];
+	struct kd_context c;
+	if (read_exact(eng, desc.base, tss, sizeof tss, NULL) < 0
+	    || kd_x86_tss_to_context(tss, sizeof tss, &c) < 0) {
+		kd_eprintf(eng, "Unable to read the TSS at %08x\n", desc.base);
+		return KD_EUNREADABLE;
+	}
+	kd_context_override(eng, &c);
+	show_context(eng, &c, 0);
+	return 0;
+}
+
+/* --- .exr ------------------------------------------------------------------ */
+
+static void show_exception(struct kd_engine *eng, const struct kd_exception_record *r)
+{
+	int is64 = kd_engine_is_64bit(eng);
+	int w = is64 ? 16 : 8;
+	char sym[512];
+	uint64_t mask = is64 ? ~0ull : 0xffffffffull;
+#define P(v) w, (unsigned long long)((v) & mask)
+	if (kd_format_symbol(eng, r->address & mask, sym, sizeof sym) == 0)
+		kd_printf(eng, "ExceptionAddress: %0*llx (%s)\n", P(r->address), sym);
+	else
+		kd_printf(eng, "ExceptionAddress: %0*llx\n", P(r->address));
+	const char *cname = kd_exception_name(r->code);
+	if (cname)
+		kd_printf(eng, "   ExceptionCode: %08x (%s)\n", r->code, cname);
+	else
+		kd_printf(eng, "   ExceptionCode: %08x\n", r->code);
+	kd_printf(eng, "  ExceptionFlags: %08x\n", r->flags);
+	kd_printf(eng, "NumberParameters: %u\n", r->nparams);
+	unsigned n = r->nparams < KD_EXCEPTION_MAXIMUM_PARAMETERS ? r->nparams : KD_EXCEPTION_MAXIMUM_PARAMETERS;
+	for (unsigned i = 0; i < n; i++)
+		kd_printf(eng, "   Parameter[%u]: %0*llx\n", i, P(r->params[i]));
+	if ((r->code == 0xc0000005 || r->code == 0xc0000006) && n >= 2) {
+		const char *what = r->params[0] == 0 ? "read from" : r->params[0] == 1 ? "write to"
+		                 : r->params[0] == 8 ? "execute non-executable" : NULL;
+		if (what && r->code == 0xc0000005)
+			kd_printf(eng, "Attempt to %s address %0*llx\n", what, P(r->params[1]));
+		else if (r->code == 0xc0000006 && n >= 3)
+			kd_printf(eng, "Inpage operation failed at %0*llx, due to I/O error %0*llx\n",
+			          P(r->params[1]), P(r->params[2]));
+	}
+#undef P
+}
+
+static int cmd_exr(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	args = kd_skip_spaces(args);
+	struct kd_exception_record r;
+	memset(&r, 0, sizeof r);
+	if (!strcmp(args, "-1")) {
+		struct kd_target *t = kd_engine_target(eng);
+		struct kd_stop_event ev;
+		const struct kd_stop_event *last = kd_engine_last_event(eng);
+		if (t->ops->exception && t->ops->exception(t, &ev) == 0) {
+			/* from the target */
+		} else if (last && last->kind == KD_STOP_EXCEPTION) {
+			ev = *last;
+		} else {
+			kd_eprintf(eng, "No exception record available\n");
+			return KD_ENOTFOUND;
+		}
+		r.code = ev.code;
+		r.flags = ev.flags;
+		r.address = ev.address;
+		r.nparams = ev.nparams;
+		for (unsigned i = 0; i < KD_EXCEPTION_MAXIMUM_PARAMETERS; i++)
+			r.params[i] = ev.params[i];
+		show_exception(eng, &r);
+		return 0;
+	}
+	uint64_t addr;
+	const char *end;
+	int rc = eval_arg(eng, args, &addr, &end);
+	if (rc < 0)
+		return rc;
+	int is64 = kd_engine_is_64bit(eng);
+	if (!is64)
+		addr &= 0xffffffffu;
+	uint8_t buf[sizeof(struct kd_exception_record64)];
+	size_t len = is64 ? sizeof(struct kd_exception_record64) : sizeof(struct kd_exception_record32);
+	if (read_exact(eng, addr, buf, len, NULL) < 0 || kd_exception_record_parse(buf, len, is64, &r) < 0) {
+		char a[20];
+		kd_eprintf(eng, "Unable to read exception record at %s\n", kd_format_addr(eng, addr, a));
+		return KD_EUNREADABLE;
+	}
+	show_exception(eng, &r);
+	return 0;
+}
+
+/* --- ? and .formats -------------------------------------------------------- */
+
+static int cmd_eval(struct kd_engine *eng, const char *name, const char *args)
+{
+	uint64_t v;
+	const char *end;
+	int rc = eval_arg(eng, kd_skip_spaces(args), &v, &end);
+	if (rc < 0)
+		return rc;
+	end = kd_skip_spaces(end);
+	if (*end) {
+		kd_eprintf(eng, "Syntax error at '%s'\n", end);
+		return KD_EINVAL;
+	}
+	kd_printf(eng, "Evaluate expression: %lld = %08x`%08x\n", (long long)v,
+	          (unsigned)(v >> 32), (unsigned)v);
+	return 0;
+}
+
+/* %g with the three-digit exponent of the Microsoft C runtime. */
+static void ms_float(double d, char *buf, size_t n)
+{
+	char t[64];
+	snprintf(t, sizeof t, "%g", d);
+	char *e = strchr(t, 'e');
+	if (e && (e[1] == '+' || e[1] == '-') && strlen(e + 2) == 2)
+		snprintf(buf, n, "%.*s%c0%s", (int)(e - t + 1), t, e[1], e + 2);
+	else
+		snprintf(buf, n, "%s", t);
+}
+
+static int cmd_formats(struct kd_engine *eng, const char *name, const char *args)
+{
+	uint64_t v;
+	const char *end;
+	int rc = eval_arg(eng, kd_skip_spaces(args), &v, &end);
+	if (rc < 0)
+		return rc;
+	kd_printf(eng, "Evaluate expression:\n");
+	kd_printf(eng, "  Hex:     %08x`%08x\n", (unsigned)(v >> 32), (unsigned)v);
+	kd_printf(eng, "  Decimal: %lld\n", (long long)v);
+	kd_printf(eng, "  Octal:   %022llo\n", (unsigned long long)v);
+	char bin[80];
+	size_t j = 0;
+	for (int i = 63; i >= 0; i--) {
+		bin[j++] = (v >> i) & 1 ? '1' : '0';
+		if (i % 8 == 0 && i)
+			bin[j++] = ' ';
+	}
+	bin[j] = '\0';
+	kd_printf(eng, "  Binary:  %s\n", bin);
+	char chars[9];
+	for (int i = 0; i < 8; i++) {
+		unsigned ch = (unsigned)(v >> (8 * (7 - i))) & 0xff;
+		chars[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+	}
+	chars[8] = '\0';
+	kd_printf(eng, "  Chars:   %s\n", chars);
+	/* 32-bit values are time_t seconds, larger ones FILETIME ticks. */
+	time_t secs;
+	int valid = 1;
+	if (v <= 0xffffffffull) {
+		secs = (time_t)v;
+	} else {
+		uint64_t unix100ns = 116444736000000000ull;
+		valid = v >= unix100ns && (v - unix100ns) / 10000000ull < (1ull << 40);
+		secs = valid ? (time_t)((v - unix100ns) / 10000000ull) : 0;
+	}
+	struct tm tm;
+	char tbuf[64];
+	if (valid && gmtime_r(&secs, &tm) && strftime(tbuf, sizeof tbuf, "%a %b %e %H:%M:%S %Y", &tm))
+		kd_printf(eng, "  Time:    %s\n", tbuf);
+	else
+		kd_printf(eng, "  Time:    ***** Invalid\n");
+	float lo, hi;
+	uint32_t l32 = (uint32_t)v, h32 = (uint32_t)(v >> 32);
+	memcpy(&lo, &l32, 4);
+	memcpy(&hi, &h32, 4);
+	double d;
+	memcpy(&d, &v, 8);
+	char f1[64], f2[64], f3[64];
+	ms_float(lo, f1, sizeof f1);
+	ms_float(hi, f2, sizeof f2);
+	ms_float(d, f3, sizeof f3);
+	kd_printf(eng, "  Float:   low %s high %s\n", f1, f2);
+	kd_printf(eng, "  Double:  %s\n", f3);
+	return 0;
+}
+
+const struct kd_command kd_cmds_registers[] = {
+	{ "r", cmd_r, "r [Register[=Expression] [, ...]]", "display or set registers" },
+	{ ".trap", cmd_trap, ".trap [Address]", "show a trap frame and use it as the register context" },
+	{ ".cxr", cmd_cxr, ".cxr [Address]", "use a CONTEXT record as the register context (none: reset)" },
+	{ ".tss", cmd_tss, ".tss Selector", "use an x86 task state segment as the register context" },
+	{ ".exr", cmd_exr, ".exr Address | -1", "display an exception record" },
+	{ "?", cmd_eval, "? Expression", "evaluate a MASM expression" },
+	{ ".formats", cmd_formats, ".formats Expression", "show a value in several formats" },
+	{ NULL, NULL, NULL, NULL },
+};
