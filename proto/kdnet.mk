@@ -44,3 +44,6 @@ check_PROGRAMS += tests/unit/test_describe
 tests_unit_test_describe_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_describe
 libkd_a_SOURCES += proto/kdnet_spec.h proto/kdnet_spec.c
+
+KD_TESTS += tests/e2e/kdnet.sh
+EXTRA_DIST += tests/e2e/kdnet.sh

@@ -33,7 +33,7 @@ struct pair_walk {
 	uint8_t plain[KDNET_MAX_DATAGRAM];
 	uint8_t request[KD_PACKET_MAX_SIZE];
 	size_t request_len;
-	int reads, reads_found, answers, answers_exact, versions, contexts;
+	int reads, reads_found, answers, answers_exact, versions, contexts, unreadable_exact;
 	int failed;
 	uint8_t last_context[KD_PACKET_MAX_SIZE];
 	size_t last_context_len;
@@ -85,8 +85,12 @@ static int walk_one(void *user, const struct kd_capture_datagram *d)
 	if (w->request_len >= MANIP && memcmp(w->request, body, 4) == 0 &&
 	    kd_replay_answer(replay, w->request, w->request_len, reply, sizeof reply, &rlen) == 0) {
 		w->answers++;
-		if (rlen == blen && memcmp(reply, body, blen) == 0)
+		if (rlen == blen && memcmp(reply, body, blen) == 0) {
 			w->answers_exact++;
+			/* the real target's answer for memory it cannot read */
+			if (m.ApiNumber == DbgKdReadVirtualMemoryApi && m.ReturnStatus == KD_STATUS_UNSUCCESSFUL)
+				w->unreadable_exact++;
+		}
 		else if (m.ApiNumber != DbgKdGetContextApi) /* contexts change between stops */
 			print_message("answer to 0x%x differs from the target's\n", m.ApiNumber);
 	}
@@ -107,6 +111,7 @@ static void test_reads_and_answers(void **state)
 	assert_true(w->versions >= 1);
 	assert_true(w->answers >= 40);
 	assert_true(w->answers_exact >= w->reads);
+	assert_int_equal(w->unreadable_exact, 1); /* fffff780`000003d8: STATUS_UNSUCCESSFUL, no bytes */
 	/* the context served is the last one the target sent */
 	const uint8_t *ctx;
 	size_t clen;
