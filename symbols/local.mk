@@ -31,3 +31,7 @@ FUZZ_TARGETS += pdb pe
 check_PROGRAMS += tests/unit/test_pdb_engine
 tests_unit_test_pdb_engine_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_pdb_engine
+
+check_PROGRAMS += tests/unit/test_undname
+tests_unit_test_undname_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_undname

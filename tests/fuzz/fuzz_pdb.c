@@ -1,6 +1,6 @@
 /*
  * Fuzz harness for the MSF/PDB reader: open the bytes as a PDB and walk
- * every structure a debugger session would touch.
+ * every structure a debugger session would touch, undecorating each name.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,13 +8,16 @@
 #include <string.h>
 
 #include "symbols/pdb.h"
+#include "symbols/undname.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void visit(void *ctx, const struct kd_pdb_symbol *s)
 {
 	size_t *count = ctx;
-	*count += strlen(s->name);
+	char shown[512];
+	kd_undname(s->name, KD_UNDNAME_FULL, shown, sizeof shown);
+	*count += strlen(shown);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
