@@ -29,6 +29,9 @@
 #define TARGET_FIRST_ID 0x00000000u
 #define KEEPALIVE_MS 3000
 #define REPORT_INTERVAL_MS 5000
+/* A target silent this long may have rebooted: its new handshake may
+ * restart its sequence numbers. */
+#define REBOOT_SILENCE_MS 10000
 
 struct out_packet {
 	struct out_packet *next;
@@ -67,6 +70,7 @@ struct kdnet_link {
 	unsigned resend_ms, max_resends, handshake_ms;
 	int trace;
 	uint64_t last_auth_report, last_version_report;
+	uint64_t last_data_rx; /* loop time of the last data datagram accepted */
 	struct kd_link_stats stats;
 	uint8_t plain[KDNET_MAX_DATAGRAM];
 	uint8_t wire[KDNET_MAX_DATAGRAM];
@@ -399,6 +403,23 @@ static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b)
 	              sizeof(struct in6_addr)) == 0;
 }
 
+/* Debugger: a handshake request with an old sequence number is a
+ * replay, unless the target has been silent for a while and the request
+ * starts a new session (a rebooted target counts from the start again). */
+static int rebooted_target(struct kdnet_link *k, const struct kdnet_frame *f)
+{
+	uint8_t value[KDNET_HANDSHAKE_VALUE_SIZE];
+	if (k->role != KD_LINK_DEBUGGER || f->channel != KDNET_CHANNEL_CONTROL ||
+	    kdnet_handshake_request_value(f->payload, f->payload_len, value) < 0)
+		return 0;
+	if (k->connected && memcmp(value + 4, k->value + 4, sizeof value - 4) == 0)
+		return 0;
+	if (k->connected && uv_now(k->loop) - k->last_data_rx < REBOOT_SILENCE_MS)
+		return 0;
+	k->rx.last[KDNET_CHANNEL_CONTROL] = f->seq;
+	return 1;
+}
+
 static void on_datagram(void *user, const uint8_t *data, size_t len, const struct sockaddr *from)
 {
 	struct kdnet_link *k = user;
@@ -446,7 +467,7 @@ static void on_datagram(void *user, const uint8_t *data, size_t len, const struc
 		trace(k, "kdnet < %s: datagram in our own direction dropped (reflected?)", who);
 		return;
 	}
-	if (!kdnet_seq_accept(&k->rx, f.channel, f.seq)) {
+	if (!kdnet_seq_accept(&k->rx, f.channel, f.seq) && !rebooted_target(k, &f)) {
 		k->stats.dropped++;
 		trace(k, "kdnet < %s: %s seq=%llu is stale or replayed, dropped", who,
 		      f.channel == KDNET_CHANNEL_DATA ? "data" : "control", (unsigned long long)f.seq);
@@ -459,6 +480,7 @@ static void on_datagram(void *user, const uint8_t *data, size_t len, const struc
 			on_handshake_answer(k, &f);
 		return;
 	}
+	k->last_data_rx = uv_now(k->loop);
 	if (k->role == KD_LINK_DEBUGGER && !k->data_confirmed) {
 		k->data_confirmed = 1;
 		memcpy(&k->peer, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

@@ -278,6 +278,21 @@ static void test_replay_and_version(void **state)
 	assert_non_null(strstr(dbg.last_msg, "version 5"));
 	assert_int_equal(dbg.packets, 1);
 
+	/* a handshake request of another session with an old sequence
+	 * number, while the target is talking: a replay, ignored */
+	memset(value, 0xa5, sizeof value);
+	kdnet_handshake_request(value, req);
+	assert_int_equal(kdnet_encode(KDNET_CHANNEL_CONTROL, 2, KDNET_DIR_TARGET, req, sizeof req, key8, key8, pkt,
+	                              sizeof pkt, &n), 0);
+	kdnet_link_stats(d, &before);
+	int answers = r.count;
+	assert_int_equal(kd_udp_send(u, pkt, n, (struct sockaddr *)&to), 0);
+	RUN_UNTIL(&loop, 0, 200);
+	kdnet_link_stats(d, &after);
+	assert_int_equal(dbg.connects, 1);
+	assert_int_equal(r.count, answers);
+	assert_int_equal(after.dropped, before.dropped + 1);
+
 	kd_udp_close(u);
 	d->ops->close(d);
 	close_all(&loop);
