@@ -33,6 +33,7 @@ extern const struct kd_command kd_cmds_control[];
 extern const struct kd_command kd_cmds_registers[];
 extern const struct kd_command kd_cmds_disasm[];
 extern const struct kd_command kd_cmds_symbols[];
+extern const struct kd_command kd_cmds_dump[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

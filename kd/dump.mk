@@ -5,7 +5,10 @@ libkd_a_SOURCES += \
 	arch/vtop.h arch/vtop.c \
 	kd/dump_format.h \
 	kd/dump_file.h kd/dump_file.c \
-	kd/dump_target.h kd/dump_target.c
+	kd/dump_target.h kd/dump_target.c \
+	kd/dump_write.h kd/dump_write.c \
+	kd/dump_bugcodes.h kd/dump_bugcodes.c \
+	kd/cmd_dump.c
 
 check_PROGRAMS += tests/unit/test_dump_triage
 tests_unit_test_dump_triage_LDADD = $(CMOCKA_TEST_LIBS)
