@@ -47,3 +47,10 @@ libkd_a_SOURCES += proto/kdnet_spec.h proto/kdnet_spec.c
 
 KD_TESTS += tests/e2e/kdnet.sh
 EXTRA_DIST += tests/e2e/kdnet.sh
+
+check_PROGRAMS += tests/fuzz/replay_kdnet_pcap
+tests_fuzz_replay_kdnet_pcap_SOURCES = tests/fuzz/fuzz_kdnet_pcap.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kdnet_pcap_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdnet_pcap"'
+tests_fuzz_replay_kdnet_pcap_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_kdnet_pcap
+FUZZ_TARGETS += kdnet_pcap

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
+#include "kd/decode_pcap.h"
 #include "kd/error.h"
 #include "proto/kdnet.h"
 #include "proto/kdnet_decoder.h"
@@ -176,6 +177,28 @@ static void test_seq_window(void **state)
 	assert_false(kdnet_seq_accept(&w, 2, 11));
 }
 
+/* Small captures of each link type (Ethernet IPv4/IPv6, raw IP, Linux
+ * cooked) kept as fuzz seeds: each holds a handshake and one packet. */
+static void test_link_types(void **state)
+{
+	(void)state;
+	const char *src = getenv("KD_SRCDIR");
+	static const char *const files[] = { "raw-ipv4.pcap", "ether-ipv4.pcap", "ether-ipv6.pcap", "sll-ipv4.pcap" };
+	if (!src)
+		skip();
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[4096], err[256];
+		struct kd_decode_stats st;
+		snprintf(path, sizeof path, "%s/tests/fuzz/corpus/kdnet_pcap/%s", src, files[i]);
+		FILE *out = fopen("/dev/null", "w");
+		assert_int_equal(kd_decode_pcap_stats(path, ck, out, &st, err, sizeof err), 0);
+		fclose(out);
+		assert_int_equal(st.authenticated, 3);
+		assert_int_equal(st.handshakes, 1);
+		assert_int_equal(st.kd_packets, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_decoder_counts),
 		cmocka_unit_test(test_seq_window),
+		cmocka_unit_test(test_link_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
