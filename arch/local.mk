@@ -26,3 +26,12 @@ check_PROGRAMS += tests/unit/test_regs
 tests_unit_test_regs_SOURCES = tests/unit/test_regs.c
 tests_unit_test_regs_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_regs
+
+# Expressions, disassembly and record conversions under the fuzzer.
+check_PROGRAMS += tests/fuzz/replay_expr
+tests_fuzz_replay_expr_SOURCES = tests/fuzz/fuzz_expr.c tests/fuzz/replay_main.c
+tests_fuzz_replay_expr_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"expr"'
+tests_fuzz_replay_expr_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_expr
+FUZZ_TARGETS += expr
+EXTRA_DIST += tests/fuzz/corpus/expr
