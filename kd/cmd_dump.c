@@ -336,9 +336,13 @@ static int cmd_pte(struct kd_engine *eng, const char *name, const char *args)
 	/* Virtual addresses of the entries, through the self-map. */
 	uint64_t at[4] = { 0 };
 	int wide = mode != KD_PAGING_X86;
+	for (unsigned i = 0; i < w.nlevels; i++)
+		at[i] = w.level[i].entry_pa;
 	if (mode == KD_PAGING_X64) {
 		unsigned s;
-		if (self_map_index(eng, dtb, &s) == 0) {
+		if (self_map_index(eng, dtb, &s) != 0) {
+			kd_printf(eng, "(no page-table self-map: entry addresses are physical)\n");
+		} else {
 			uint64_t v = va & 0xffffffffffffull;
 			uint64_t pte_base = 0xffff000000000000ull | (uint64_t)s << 39;
 			uint64_t pde_base = pte_base + ((uint64_t)s << 30);
@@ -351,7 +355,6 @@ static int cmd_pte(struct kd_engine *eng, const char *name, const char *args)
 		}
 		kd_printf(eng, "%43sVA %016llx\n", "", (unsigned long long)va);
 	} else if (mode == KD_PAGING_PAE) {
-		at[0] = 0;
 		at[1] = 0xc0600000ull + ((va & 0xffffffffull) >> 21) * 8;
 		at[2] = 0xc0000000ull + ((va & 0xffffffffull) >> 12) * 8;
 		kd_printf(eng, "%15sVA %08llx\n", "", (unsigned long long)va);
@@ -613,10 +616,19 @@ static int cmd_dump(struct kd_engine *eng, const char *name, const char *args)
 	enum kd_dump_write_kind kind = KD_DUMP_WRITE_FULL;
 	int overwrite = 0;
 	const char *p = kd_skip_spaces(args);
-	while (*p == '/' || *p == '-') {
-		p++;
-		while (*p && *p != ' ' && *p != '\t') {
-			switch (tolower((unsigned char)*p)) {
+	/* Options are "/" or "-" and letters; anything else is the file name
+	 * (which may itself start with "/"). */
+	for (;;) {
+		size_t n = 0;
+		while (p[n] && p[n] != ' ' && p[n] != '\t')
+			n++;
+		int opt = n >= 2 && (*p == '/' || *p == '-');
+		for (size_t i = 1; opt && i < n; i++)
+			opt = isalpha((unsigned char)p[i]);
+		if (!opt)
+			break;
+		for (size_t i = 1; i < n; i++) {
+			switch (tolower((unsigned char)p[i])) {
 			case 'f': kind = KD_DUMP_WRITE_FULL; break;
 			case 'k': kind = KD_DUMP_WRITE_KERNEL; break;
 			case 'o': overwrite = 1; break;
@@ -624,9 +636,8 @@ static int cmd_dump(struct kd_engine *eng, const char *name, const char *args)
 				kd_eprintf(eng, "Usage: .dump [/f | /k] [/o] FileName\n");
 				return KD_EINVAL;
 			}
-			p++;
 		}
-		p = kd_skip_spaces(p);
+		p = kd_skip_spaces(p + n);
 	}
 	char path[4096];
 	size_t n = strlen(p);

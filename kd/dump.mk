@@ -29,3 +29,8 @@ tests_fuzz_replay_dump_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dump"'
 tests_fuzz_replay_dump_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_dump
 FUZZ_TARGETS += dump
+
+check_PROGRAMS += tests/unit/test_dump_write
+tests_unit_test_dump_write_SOURCES = tests/unit/test_dump_write.c tests/unit/test_dump_synth.h
+tests_unit_test_dump_write_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_dump_write

@@ -53,6 +53,9 @@ static inline void synth_init(struct synth *s, enum kd_machine m)
 		syn_put(P + 0x2000 + ((va >> 30) & 511) * 8, 0x3000 | 0x63, 8);
 		syn_put(P + 0x3000 + ((va >> 21) & 511) * 8, 0x4000 | 0x63, 8);
 		syn_put(P + 0x4000 + ((va >> 12) & 511) * 8, 0x5000 | 0x63, 8);
+		/* The page tables map themselves at PML4 slot 0x1ed, as Windows
+		 * did before the slot was randomized. */
+		syn_put(P + 0x1000 + 0x1ed * 8, SYN_DTB | 0x63, 8);
 		data_pfn = 5;
 		s->data_va = va;
 	} else {
