@@ -8,7 +8,11 @@
  *    target that starts after int3/nop padding), every instruction
  *    boundary reached by decoding forward from the function start is what
  *    kd_disasm_back finds going back 8 instructions (fewer near the
- *    start), without any hint.
+ *    start), without any hint;
+ *  - operand rendering: over the same functions, every instruction's
+ *    WinDbg-notation text equals capstone's own (LLVM's) Intel text once
+ *    notation is normalised (blanks, 0x1c vs 1Ch, rip+disp vs the target,
+ *    ds: on absolute operands, the sign of immediates).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <capstone/capstone.h>
+#include <ctype.h>
 
 #include "arch/disasm.h"
 #include "kd/error.h"
@@ -261,6 +267,129 @@ static int pe_load(const uint8_t *f, size_t len, struct pe *pe)
 	return pe->machine == KD_MACHINE_UNKNOWN ? -1 : 0;
 }
 
+
+/* --- rendering vs capstone's text --------------------------------------- */
+
+/* A canonical form: lower case, no blanks, every number as #hex; outside
+ * brackets numbers keep their low 32 bits (capstone writes -8 where
+ * WinDbg writes 0FFFFFFF8h or 0FFFFFFFFFFFFFFF8h). */
+static void canon(const char *in, int mine, uint64_t rip_next, char *out, size_t n)
+{
+	char t[600];
+	size_t j = 0;
+	for (const char *p = in; *p && j + 1 < sizeof t; p++)
+		if (*p != ' ')
+			t[j++] = (char)tolower((unsigned char)*p);
+	t[j] = '\0';
+	size_t o = 0;
+	int depth = 0;
+	for (const char *p = t; *p && o + 24 < n;) {
+		if (mine && !strncmp(p, "ds:[", 4)) {
+			p += 3;
+			continue;
+		}
+		if (!mine && !strncmp(p, "[rip", 4) && (p[4] == '+' || p[4] == '-')) {
+			uint64_t d = strtoull(p + 5, NULL, 0);
+			uint64_t target = p[4] == '+' ? rip_next + d : rip_next - d;
+			o += (size_t)snprintf(out + o, n - o, "[#%llx]", (unsigned long long)target);
+			const char *close = strchr(p, ']');
+			p = close ? close + 1 : p + strlen(p);
+			continue;
+		}
+		if (*p == '[')
+			depth++;
+		if (*p == ']')
+			depth--;
+		size_t len = 0;
+		while (isxdigit((unsigned char)p[len]) || p[len] == '`' || (!mine && p[len] == 'x'))
+			len++;
+		int prev_alnum = p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '(');
+		int number = 0;
+		uint64_t v = 0;
+		if (len && !prev_alnum && !isalpha((unsigned char)p[len]) ) {
+			if (!mine && isdigit((unsigned char)p[0])) {
+				number = 1;
+				v = strtoull(p, NULL, 0);
+			} else if (mine && (isdigit((unsigned char)p[0]) || len >= 8)) {
+				number = 1;
+				char hex[40];
+				size_t k = 0;
+				for (size_t i = 0; i < len && k + 1 < sizeof hex; i++)
+					if (p[i] != '`')
+						hex[k++] = p[i];
+				hex[k] = '\0';
+				v = strtoull(hex, NULL, len >= 8 ? 16 : 10);
+			}
+		} else if (mine && len && p[len] == 'h' && isdigit((unsigned char)p[0])
+		           && !isalnum((unsigned char)p[len + 1]) && !prev_alnum) {
+			number = 1;
+			v = strtoull(p, NULL, 16);
+			len++;
+		}
+		if (number) {
+			int neg = !mine && o > 0 && out[o - 1] == '-' && depth == 0;
+			if (neg) {
+				o--;
+				v = 0 - v;
+			}
+			if (depth == 0)
+				v &= 0xffffffffu;
+			o += (size_t)snprintf(out + o, n - o, "#%llx", (unsigned long long)v);
+			p += len;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+}
+
+struct render_stats {
+	unsigned compared, skipped, mismatched;
+};
+
+static void compare_rendering(csh h, const struct kd_disasm_env *env, uint64_t addr,
+                              const uint8_t *code, size_t len, struct render_stats *rs)
+{
+	cs_insn *ci;
+	size_t c = cs_disasm(h, code, len, addr, 1, &ci);
+	if (!c)
+		return;
+	struct kd_insn in;
+	kd_disasm_decode(env, code, len, addr, &in);
+	assert_int_equal(in.size, ci->size);
+	/* Notations that differ on purpose: int 3, string instructions
+	 * (rep movs dword ptr es:[edi],...), movabs. */
+	static const char *const skip_mn[] = { "int3", "movs", "stos", "lods", "cmps", "scas", "ins", "outs", "movabs" };
+	for (size_t i = 0; i < sizeof skip_mn / sizeof skip_mn[0]; i++) {
+		if (strstr(ci->mnemonic, skip_mn[i]) && (strlen(skip_mn[i]) > 4 || strlen(ci->mnemonic) >= 4)) {
+			if (!strcmp(skip_mn[i], "int3") || strchr("bwdq", ci->mnemonic[strlen(ci->mnemonic) - 1])
+			    || !strcmp(skip_mn[i], "movabs")) {
+				rs->skipped++;
+				cs_free(ci, c);
+				return;
+			}
+		}
+	}
+	char a[700], b[700], ta[600], tb[600];
+	snprintf(ta, sizeof ta, "%s|%s", in.mnemonic, in.operands);
+	/* WinDbg's names for the 32-bit forms. */
+	const char *mn = !strcmp(ci->mnemonic, "pushal") ? "pushad"
+	               : !strcmp(ci->mnemonic, "popal") ? "popad" : ci->mnemonic;
+	snprintf(tb, sizeof tb, "%s|%s", mn, ci->op_str);
+	canon(ta, 1, addr + ci->size, a, sizeof a);
+	canon(tb, 0, addr + ci->size, b, sizeof b);
+	rs->compared++;
+	if (strcmp(a, b)) {
+		rs->mismatched++;
+		if (rs->mismatched <= 10)
+			print_message("%llx: ours '%s' capstone '%s' (%s | %s)\n", (unsigned long long)addr,
+			              ta, tb, a, b);
+	}
+	cs_free(ci, c);
+}
+
+static struct render_stats rstats;
+
 struct stats {
 	unsigned functions, checked, agreed;
 };
@@ -285,6 +414,16 @@ static void check_function(const struct kd_disasm_env *env, uint64_t start, uint
 		a += in.size;
 	}
 	st->functions++;
+	csh h;
+	assert_int_equal(cs_open(CS_ARCH_X86, env->machine == KD_MACHINE_AMD64 ? CS_MODE_64 : CS_MODE_32, &h), CS_ERR_OK);
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t code[KD_INSN_MAX];
+		size_t done = 0;
+		env->read(env->ctx, b[i], code, sizeof code, &done);
+		compare_rendering(h, env, b[i], code, done, &rstats);
+	}
+	cs_close(&h);
 	for (size_t i = 1; i < n; i++) {
 		unsigned back = i < BACK ? (unsigned)i : BACK;
 		st->checked++;
@@ -375,6 +514,10 @@ static void test_ub_real_images(void **state)
 		assert_true(st.functions > 0);
 		assert_int_equal(st.agreed, st.checked);
 	}
+	print_message("rendering: %u instructions compared with capstone's text, %u skipped, %u differ\n",
+	              rstats.compared, rstats.skipped, rstats.mismatched);
+	assert_true(rstats.compared > 1000);
+	assert_int_equal(rstats.mismatched, 0);
 }
 
 int main(void)
