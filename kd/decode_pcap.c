@@ -33,10 +33,14 @@ static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 	return code;
 }
 
+#define KD_PCAP_MAX_GUNZIP (4096ull << 20)
+
 /* A gzip file decompressed into an anonymous temporary file, which
  * libpcap then reads like any capture. */
 static FILE *gunzip_to_tmp(const char *path, char *err, size_t errlen)
 {
+	if (err && errlen)
+		err[0] = '\0';
 	gzFile gz = gzopen(path, "rb");
 	if (!gz) {
 		fail(KD_EIO, err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -50,7 +54,15 @@ static FILE *gunzip_to_tmp(const char *path, char *err, size_t errlen)
 	}
 	char buf[65536];
 	int n;
+	uint64_t total = 0;
 	while ((n = gzread(gz, buf, sizeof buf)) > 0) {
+		/* a decompression bomb must not fill the disk */
+		if ((total += (uint64_t)n) > KD_PCAP_MAX_GUNZIP) {
+			fail(KD_EFORMAT, err, errlen, "%s: decompresses to more than %u MiB", path,
+			     (unsigned)(KD_PCAP_MAX_GUNZIP >> 20));
+			n = -1;
+			break;
+		}
 		if (fwrite(buf, 1, (size_t)n, tmp) != (size_t)n) {
 			fail(KD_EIO, err, errlen, "cannot write a temporary file: %s", strerror(errno));
 			n = -1;
