@@ -527,8 +527,13 @@ int kd_dump_read_virtual(const struct kd_dump *d, uint64_t va, void *buf, uint32
 {
 	uint8_t *out = buf;
 	uint32_t n = 0;
-	if (!d->is64 && (va > 0xffffffffull || len > 0x100000000ull - va))
-		len = va > 0xffffffffull ? 0 : (uint32_t)(0x100000000ull - va);
+	if (!d->is64 && va > 0xffffffffull) {
+		if (done)
+			*done = 0;
+		return len ? KD_EUNREADABLE : 0;
+	}
+	if (!d->is64 && len > 0x100000000ull - va)
+		len = (uint32_t)(0x100000000ull - va);
 	while (n < len) {
 		uint64_t a = va + n;
 		uint32_t chunk;
@@ -583,14 +588,59 @@ static int header_context(const struct kd_dump *d, struct kd_context *out)
 	return 0;
 }
 
+static int prcb_address(const struct kd_dump *d, unsigned cpu, uint64_t *prcb)
+{
+	if (d->kdbg_size < KDBG_MIN_SIZE || cpu >= d->processors)
+		return KD_EUNREADABLE;
+	uint64_t block = rd64(d->kdbg + KDBG_KI_PROCESSOR_BLOCK);
+	if (!block || read_ptr(d, block + (uint64_t)cpu * (d->is64 ? 8 : 4), prcb) < 0 || !*prcb)
+		return KD_EUNREADABLE;
+	return 0;
+}
+
+int kd_dump_read_control(const struct kd_dump *d, unsigned cpu, uint64_t addr, void *buf, uint32_t len,
+                         uint32_t *done)
+{
+	uint64_t prcb, v;
+	*done = 0;
+	if (prcb_address(d, cpu, &prcb) < 0)
+		return KD_EUNREADABLE;
+	if (!d->is64) {
+		uint16_t off = rd16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_CONTEXT);
+		return off ? kd_dump_read_virtual(d, prcb + off + addr, buf, len, done) : KD_EUNREADABLE;
+	}
+	switch (addr) {
+	case 0:
+		v = prcb - rd16(d->kdbg + KDBG_OFFSET_PCR_CONTAINED_PRCB);
+		break;
+	case 1:
+		v = prcb;
+		break;
+	case 2: {
+		uint16_t off = rd16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_SPECIAL);
+		return off ? kd_dump_read_virtual(d, prcb + off, buf, len, done) : KD_EUNREADABLE;
+	}
+	case 3:
+		if (read_ptr(d, prcb + rd16(d->kdbg + KDBG_OFFSET_PRCB_CURTHREAD), &v) < 0)
+			return KD_EUNREADABLE;
+		break;
+	default:
+		return KD_EUNREADABLE;
+	}
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	*done = len < 8 ? len : 8;
+	memcpy(buf, b, *done);
+	return 0;
+}
+
 /* A processor's context from its KPRCB: the Context pointer on newer
  * systems, else ProcessorState.ContextFrame (offsets from KDDEBUGGER_DATA64). */
 static int prcb_context(const struct kd_dump *d, unsigned cpu, struct kd_context *out)
 {
-	if (d->kdbg_size < KDBG_MIN_SIZE)
-		return KD_EUNREADABLE;
-	uint64_t block = rd64(d->kdbg + KDBG_KI_PROCESSOR_BLOCK), prcb, ctx;
-	if (!block || read_ptr(d, block + (uint64_t)cpu * (d->is64 ? 8 : 4), &prcb) < 0 || !prcb)
+	uint64_t prcb, ctx;
+	if (prcb_address(d, cpu, &prcb) < 0)
 		return KD_EUNREADABLE;
 	uint16_t off_ctx = rd16(d->kdbg + KDBG_OFFSET_PRCB_CONTEXT);
 	if (off_ctx) {

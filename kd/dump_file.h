@@ -98,6 +98,11 @@ int kd_dump_vtop(const struct kd_dump *d, uint64_t dtb, uint64_t va, struct kd_v
 /* Register context of a processor: the header's for the bugcheck
  * processor, the others from their KPRCB. */
 int kd_dump_context(struct kd_dump *d, unsigned cpu, struct kd_context *out);
+/* Control space as a live x64 target gives it (0 KPCR, 1 KPRCB, 2
+ * KSPECIAL_REGISTERS, 3 current KTHREAD), or on x86 bytes of the
+ * processor's KPROCESSOR_STATE; from the KPRCB the dump holds. */
+int kd_dump_read_control(const struct kd_dump *d, unsigned cpu, uint64_t addr, void *buf, uint32_t len,
+                         uint32_t *done);
 /* The exception record of the header. */
 int kd_dump_exception(const struct kd_dump *d, struct kd_stop_event *out);
 /* Version data for vertarget. */

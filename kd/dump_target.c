@@ -61,6 +61,11 @@ static int dt_get_context(struct kd_target *t, unsigned cpu, struct kd_context *
 	return kd_dump_context(impl(t)->dump, cpu, out);
 }
 
+static int dt_read_control(struct kd_target *t, unsigned cpu, uint64_t addr, void *buf, uint32_t len, uint32_t *done)
+{
+	return kd_dump_read_control(impl(t)->dump, cpu, addr, buf, len, done);
+}
+
 static int dt_bugcheck(struct kd_target *t, struct kd_bugcheck *out)
 {
 	*out = impl(t)->dump->bugcheck;
@@ -84,6 +89,7 @@ static const struct kd_target_ops dump_ops = {
 	.read_virtual = dt_read_virtual,
 	.read_physical = dt_read_physical,
 	.get_context = dt_get_context,
+	.read_control = dt_read_control,
 	.bugcheck = dt_bugcheck,
 	.modules = dt_modules,
 	.exception = dt_exception,
@@ -92,14 +98,14 @@ static const struct kd_target_ops dump_ops = {
 static int finish(struct dump_target *dt, const uint8_t *bytes, size_t len,
                   struct kd_target **out, char *err, size_t errlen)
 {
+	dt->target.ops = &dump_ops;
+	dt->target.impl = dt;
 	int rc = kd_dump_parse(bytes, len, &dt->dump, err, errlen);
 	if (rc < 0) {
 		dt->dump = NULL;
 		dt_close(&dt->target);
 		return rc;
 	}
-	dt->target.ops = &dump_ops;
-	dt->target.impl = dt;
 	*out = &dt->target;
 	return 0;
 }

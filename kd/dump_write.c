@@ -60,7 +60,7 @@ int kd_dump_current_paging(struct kd_engine *eng, enum kd_paging *mode, uint64_t
 	 * x86 they follow the CONTEXT in KPROCESSOR_STATE. */
 	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {
 		*mode = KD_PAGING_X64;
-		if (t->ops->read_control(t, kd_engine_cpu(eng), 2, b, 0x20, &done) < 0 || done < 0x18)
+		if (t->ops->read_control(t, kd_engine_cpu(eng), 2, b, 0x18, &done) < 0 || done < 0x18)
 			return KD_EUNREADABLE;
 		*dtb = get(b + 0x10, 8);
 		return 0;

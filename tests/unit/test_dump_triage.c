@@ -106,6 +106,24 @@ static void test_contexts(void **state)
 	assert_int_equal(t->ops->get_context(t, 16, &c), KD_EINVAL);
 }
 
+/* Control space from the KPRCBs: the KPRCB address is KiProcessorBlock's,
+ * and its CurrentThread matches the thread the PRCB copy names. */
+static void test_control_space(void **state)
+{
+	struct kd_target *t = *state;
+	uint64_t v = 0;
+	uint32_t done = 0;
+	assert_int_equal(t->ops->read_control(t, 0, 1, &v, 8, &done), 0);
+	assert_int_equal(done, 8);
+	assert_true(v == 0xfffff804782d4180ull);
+	assert_int_equal(t->ops->read_control(t, 0, 0, &v, 8, &done), 0);
+	assert_true(v == 0xfffff804782d4000ull);
+	assert_int_equal(t->ops->read_control(t, 1, 1, &v, 8, &done), 0);
+	assert_true(v == 0xffff9b0002300180ull);
+	assert_int_equal(t->ops->read_control(t, 0, 3, &v, 8, &done), 0);
+	assert_true(v == 0xffffc08bde9e1640ull);
+}
+
 static void test_exception(void **state)
 {
 	struct kd_target *t = *state;
@@ -175,6 +193,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_context_record_in_triage_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exception, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_memory, setup, teardown),
 	};
