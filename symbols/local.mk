@@ -6,6 +6,7 @@ libkd_a_SOURCES += \
 	symbols/sympath.h symbols/sympath.c \
 	symbols/symsrv.h symbols/symsrv.c \
 	symbols/undname.h symbols/undname.c \
+	symbols/types.h symbols/types.c \
 	symbols/symbols.h symbols/symbols.c \
 	kd/cmd_symbols.c \
 	kd/image_target.h kd/image_target.c
@@ -35,3 +36,7 @@ KD_TESTS += tests/unit/test_pdb_engine
 check_PROGRAMS += tests/unit/test_undname
 tests_unit_test_undname_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_undname
+
+check_PROGRAMS += tests/unit/test_pdb_types
+tests_unit_test_pdb_types_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_pdb_types
