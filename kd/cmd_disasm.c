@@ -278,6 +278,12 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 			a += in.size;
 			if (in.is_ret || (in.is_jump && !in.is_cond) || in.is_int3)
 				break;
+			/* After a conditional branch the fall-through is a block of
+			 * its own, with its own symbol line. */
+			if (in.is_cond) {
+				block_add(&todo, a);
+				break;
+			}
 			/* A fall-through into another block's start ends this one. */
 			int hit = 0;
 			for (size_t j = 0; j < todo.n; j++)

@@ -231,6 +231,9 @@ static int parse_token(struct parser *p, uint64_t *v)
 	}
 	if (tok[0] == '$')
 		return pseudo_register(p, tok, len, start, v);
+	/* "." is the current address, as $ip. */
+	if (len == 1 && tok[0] == '.')
+		return pseudo_register(p, "$ip", 3, start, v);
 	/* A leading '!' forces a symbol: "!dead" is not the number 0xdead. */
 	int forced = tok[0] == '!' && len > 1;
 	if (forced) {

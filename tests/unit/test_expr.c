@@ -214,6 +214,7 @@ static void test_registers(void **state)
 	assert_int_equal(ev("ah"), 0x0f);
 	assert_int_equal(ev("@$ip"), 0x804676c8);
 	assert_int_equal(ev("$ip"), 0x804676c8);
+	assert_int_equal(ev(". + 2"), 0x804676ca);
 	assert_int_equal(ev("@$csp"), 0xf71efbac);
 	assert_int_equal(ev("$retreg"), 0xe1e40fc0);
 	assert_int_equal(ev("$ptrsize"), 4);

@@ -62,13 +62,14 @@ struct fake {
 	int nregions;
 	struct kd_context ctx;
 	struct kd_x86_special_registers special;
+	enum kd_machine machine;
 };
 
 static int f_version(struct kd_target *t, struct kd_version *v)
 {
-	(void)t;
+	struct fake *f = t->impl;
 	memset(v, 0, sizeof *v);
-	v->machine = KD_MACHINE_I386;
+	v->machine = f->machine;
 	v->processors = 1;
 	v->build = 2195;
 	v->major = 0xf;
@@ -148,6 +149,7 @@ static const struct {
 	{ 0x8082e3aa, "KiCheckForKernelApcDelivery" },
 	{ 0x80801098, "_imp_HalRequestSoftwareInterrupt" },
 	{ 0x80801108, "_imp_KfLowerIrql" },
+	{ 0x80500000, "TestFunc" },
 };
 
 static int sym_addr_to_name(void *ctx, const struct kd_module *m, uint64_t addr, char *name,
@@ -165,6 +167,20 @@ static int sym_addr_to_name(void *ctx, const struct kd_module *m, uint64_t addr,
 	snprintf(name, n, "%s", symbols[best].name);
 	*disp = addr - symbols[best].addr;
 	return 0;
+}
+
+static int sym_name_to_addr(void *ctx, const struct kd_module *m, const char *name, uint64_t *addr)
+{
+	(void)ctx;
+	if (m && strcmp(m->name, "nt"))
+		return KD_ENOTFOUND;
+	for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+		if (!strcmp(symbols[i].name, name)) {
+			*addr = symbols[i].addr;
+			return 0;
+		}
+	}
+	return KD_ENOTFOUND;
 }
 
 static struct fake fake;
@@ -187,6 +203,10 @@ static const uint8_t code_apc[] = {                                /* 8082e3c6 *
 	0xc6, 0x40, 0x3d, 0x01, 0xff, 0x25, 0x98, 0x10, 0x80, 0x80, 0xcc, 0xcc, 0xcc, 0xcc,
 };
 
+static const uint8_t code_func[] = {                               /* 80500000 */
+	0x8b, 0xff, 0x85, 0xc0, 0x74, 0x05, 0x33, 0xc0, 0x40, 0xc3, 0xcc, 0x83, 0xc8, 0xff, 0xc3,
+};
+
 static void add_region(uint64_t addr, const void *data, size_t len)
 {
 	fake.regions[fake.nregions++] = (struct region){ addr, len, data };
@@ -197,6 +217,7 @@ static int setup(void **state)
 	(void)state;
 	memset(&fake, 0, sizeof fake);
 	memset(&out, 0, sizeof out);
+	fake.machine = KD_MACHINE_I386;
 
 	memset(&trap1, 0, sizeof trap1);
 	trap1.Eax = 0xe1e40fc0; trap1.Ebx = 0; trap1.Ecx = 0; trap1.Edx = 0;
@@ -254,6 +275,7 @@ static int setup(void **state)
 	add_region(0xbfb2b7f4, code_push, sizeof code_push);
 	add_region(0x8081c7c4, code_test, sizeof code_test);
 	add_region(0x8082e3c6, code_apc, sizeof code_apc);
+	add_region(0x80500000, code_func, sizeof code_func);
 
 	/* The processor's own context: KeBugCheckEx-like, eip in nt. */
 	fake.ctx.machine = KD_MACHINE_I386;
@@ -273,7 +295,7 @@ static int setup(void **state)
 	};
 	for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
 		assert_int_equal(kd_engine_module_add(eng, &mods[i]), 0);
-	static const struct kd_symbolizer sym = { sym_addr_to_name, NULL, NULL };
+	static const struct kd_symbolizer sym = { sym_addr_to_name, sym_name_to_addr, NULL };
 	kd_engine_set_symbolizer(eng, &sym);
 	return 0;
 }
@@ -396,6 +418,93 @@ static void test_r_seed000(void **state)
 	run("? nt!NoSuchThing", "Couldn't resolve error at 'nt!NoSuchThing'\n");
 }
 
+/* u continues where it stopped; a range includes its end; uf lists the
+ * blocks a function's branches reach, each under its symbol line. */
+static void test_u_uf(void **state)
+{
+	(void)state;
+	run("u 80500000 L3",
+	    "nt!TestFunc:\n"
+	    "80500000 8bff            mov     edi,edi\n"
+	    "80500002 85c0            test    eax,eax\n"
+	    "80500004 7405            je      nt!TestFunc+0xb (8050000b)\n");
+	run("u L2",
+	    "nt!TestFunc+0x6:\n"
+	    "80500006 33c0            xor     eax,eax\n"
+	    "80500008 40              inc     eax\n");
+	run("u nt!TestFunc+9 nt!TestFunc+0xb",
+	    "nt!TestFunc+0x9:\n"
+	    "80500009 c3              ret\n"
+	    "8050000a cc              int     3\n"
+	    "8050000b 83c8ff          or      eax,0FFFFFFFFh\n");
+	run("uf nt!TestFunc+6",
+	    "nt!TestFunc:\n"
+	    "80500000 8bff            mov     edi,edi\n"
+	    "80500002 85c0            test    eax,eax\n"
+	    "80500004 7405            je      nt!TestFunc+0xb (8050000b)  Branch\n"
+	    "\n"
+	    "nt!TestFunc+0x6:\n"
+	    "80500006 33c0            xor     eax,eax\n"
+	    "80500008 40              inc     eax\n"
+	    "80500009 c3              ret\n"
+	    "\n"
+	    "nt!TestFunc+0xb:\n"
+	    "8050000b 83c8ff          or      eax,0FFFFFFFFh\n"
+	    "8050000e c3              ret\n");
+	run("ub 8050000b L2",
+	    "nt!TestFunc+0x9:\n"
+	    "80500009 c3              ret\n"
+	    "8050000a cc              int     3\n");
+	out.len = 0;
+	assert_int_not_equal(kd_execute(eng, "u nosuch"), 0);
+	assert_string_equal(out.buf, "Couldn't resolve error at 'nosuch'\n");
+}
+
+/* x64: a trap frame (synthetic values) shows the NOTE, zeroes for the
+ * registers trap frames do not save, no segment line, and the x64 form
+ * of the effective address. */
+static struct kd_x64_ktrap_frame trap64;
+static const uint8_t code64[] = { 0x48, 0x8b, 0x48, 0x18 }; /* mov rcx,qword ptr [rax+18h] */
+
+static void test_trap_x64(void **state)
+{
+	(void)state;
+	kd_engine_free(eng);
+	fake.machine = KD_MACHINE_AMD64;
+	fake.nregions = 0;
+	memset(&fake.ctx, 0, sizeof fake.ctx);
+	fake.ctx.machine = KD_MACHINE_AMD64;
+	memset(&trap64, 0, sizeof trap64);
+	trap64.Rax = 0; trap64.Rcx = 0xfffffa8003cea8e0ull; trap64.Rdx = 0xfffffa8003cea870ull;
+	trap64.R10 = 0xfffffa80057f5060ull; trap64.R11 = 0xfffffa8003cea870ull;
+	trap64.Rbx = 0x1111; trap64.Rsi = 0x2222; trap64.Rdi = 0x3333; /* not saved: shown as 0 */
+	trap64.Rbp = 0xfffffa8003e2b1a0ull; trap64.Rip = 0xfffff88003c7d3cdull;
+	trap64.Rsp = 0xfffff880009f2d00ull; trap64.EFlags = 0x10286;
+	trap64.SegCs = 0x10; trap64.SegSs = 0x18; trap64.SegDs = 0x2b;
+	add_region(0xfffff880009f2b70ull, &trap64, sizeof trap64);
+	add_region(0xfffff88003c7d3cdull, code64, sizeof code64);
+	eng = kd_engine_new(NULL, on_output, &out);
+	assert_int_equal(kd_engine_open_target(eng, &target), 0);
+	static const struct kd_module usbport = { "USBPORT", "USBPORT.SYS", 0xfffff88003c00000ull, 0x100000, 0, 0 };
+	kd_engine_module_add(eng, &usbport);
+	run(".trap fffff880`009f2b70",
+	    "NOTE: The trap frame does not contain all registers.\n"
+	    "Some register values may be zeroed or incorrect.\n"
+	    "rax=0000000000000000 rbx=0000000000000000 rcx=fffffa8003cea8e0\n"
+	    "rdx=fffffa8003cea870 rsi=0000000000000000 rdi=0000000000000000\n"
+	    "rip=fffff88003c7d3cd rsp=fffff880009f2d00 rbp=fffffa8003e2b1a0\n"
+	    " r8=0000000000000000  r9=0000000000000000 r10=fffffa80057f5060\n"
+	    "r11=fffffa8003cea870 r12=0000000000000000 r13=0000000000000000\n"
+	    "r14=0000000000000000 r15=0000000000000000\n"
+	    "iopl=0         nv up ei ng nz na pe nc\n"
+	    "USBPORT+0x7d3cd:\n"
+	    "fffff880`03c7d3cd 488b4818        mov     rcx,qword ptr [rax+18h] ds:00000000`00000018=????????????????\n");
+	run("r rcx, ecx, cl, $ip", "rcx=fffffa8003cea8e0\necx=03cea8e0\ncl=e0\n$ip=fffff88003c7d3cd\n");
+	run("? rip", "Evaluate expression: -8246273780787 = fffff880`03c7d3cd\n");
+	run("u . L1", "USBPORT+0x7d3cd:\n"
+	    "fffff880`03c7d3cd 488b4818        mov     rcx,qword ptr [rax+18h]\n");
+}
+
 /* Every combination of OF DF IF SF ZF AF PF CF gives WinDbg's mnemonics
  * (documented pairs: ov/nv, dn/up, ei/di, ng/pl, zr/nz, ac/na, pe/po,
  * cy/nc), whatever the other bits hold. */
@@ -474,6 +583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cxr_exr_seed002, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tss_seed002, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_r_seed000, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_u_uf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trap_x64, setup, teardown),
 		cmocka_unit_test(test_flags_all_combinations),
 		cmocka_unit_test(test_triage_dump_cxr),
 	};
