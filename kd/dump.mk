@@ -34,3 +34,7 @@ check_PROGRAMS += tests/unit/test_dump_write
 tests_unit_test_dump_write_SOURCES = tests/unit/test_dump_write.c tests/unit/test_dump_synth.h
 tests_unit_test_dump_write_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_dump_write
+
+check_PROGRAMS += tests/unit/test_dump_cmds
+tests_unit_test_dump_cmds_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_dump_cmds
