@@ -371,6 +371,89 @@ static void test_target_filter(void **state)
 	close_all(&loop);
 }
 
+/* A relay between the two roles that drops every fourth datagram in
+ * each direction: handshakes are repeated, packets resent, duplicates
+ * not delivered twice. */
+struct relay {
+	struct kd_udp *u;
+	struct sockaddr_storage debugger, target;
+	int have_target;
+	unsigned long seen[2], dropped;
+};
+
+static void relay_datagram(void *user, const uint8_t *data, size_t len, const struct sockaddr *from)
+{
+	struct relay *r = user;
+	const struct sockaddr_in *a = (const struct sockaddr_in *)from, *dbg = (const struct sockaddr_in *)&r->debugger;
+	int from_debugger = a->sin_port == dbg->sin_port;
+	if (!from_debugger) {
+		memcpy(&r->target, from, sizeof(struct sockaddr_in));
+		r->have_target = 1;
+	}
+	if (++r->seen[from_debugger] % 4 == 0) {
+		r->dropped++;
+		return;
+	}
+	if (from_debugger && !r->have_target)
+		return;
+	kd_udp_send(r->u, data, len, (const struct sockaddr *)(from_debugger ? &r->target : &r->debugger));
+}
+
+static void test_lossy_link(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct side dbg = { 0 }, tgt = { 0 };
+	struct kd_link_callbacks dcb = callbacks(&dbg), tcb = callbacks(&tgt);
+	struct kd_link *d, *t;
+	struct relay rl;
+	struct kd_udp_callbacks rcb = { relay_datagram, NULL, &rl };
+	char err[256];
+
+	memset(&rl, 0, sizeof rl);
+	uv_loop_init(&loop);
+	assert_int_equal(kdnet_link_open_debugger(&loop, "127.0.0.1", 0, key8, &dcb, &d, err, sizeof err), 0);
+	kdnet_link_set_timing(d, 30, 50, 100);
+	assert_int_equal(kd_udp_open(&loop, "127.0.0.1", 0, &rcb, &rl.u, err, sizeof err), 0);
+	assert_int_equal(kd_udp_resolve("127.0.0.1", kdnet_link_local_port(d), &rl.debugger, err, sizeof err), 0);
+	assert_int_equal(kdnet_link_open_target(&loop, "127.0.0.1", kd_udp_local_port(rl.u), key8, &tcb, &t, err,
+	                                        sizeof err), 0);
+	kdnet_link_set_timing(t, 30, 50, 100);
+	assert_true(RUN_UNTIL(&loop, dbg.connects && tgt.connects, 5000));
+
+	for (int i = 0; i < 50; i++) {
+		struct dbgkd_manipulate_state64 m;
+		memset(&m, 0, sizeof m);
+		m.ApiNumber = DbgKdReadVirtualMemoryApi;
+		m.u.ReadMemory.TargetBaseAddress = 0x1000u * (unsigned)i;
+		m.u.ReadMemory.TransferCount = 0x200;
+		assert_int_equal(d->ops->send(d, KD_PACKET_TYPE_KD_STATE_MANIPULATE, &m, sizeof m), 0);
+		assert_true(RUN_UNTIL(&loop, tgt.packets == i + 1, 5000));
+		assert_memory_equal(tgt.last, &m, sizeof m);
+		uint8_t reply[sizeof m + 0x200];
+		memcpy(reply, &m, sizeof m);
+		for (size_t k = 0; k < 0x200; k++)
+			reply[sizeof m + k] = (uint8_t)(k * 7 + (size_t)i);
+		assert_int_equal(t->ops->send(t, KD_PACKET_TYPE_KD_STATE_MANIPULATE, reply, sizeof reply), 0);
+		assert_true(RUN_UNTIL(&loop, dbg.packets == i + 1, 5000));
+		assert_memory_equal(dbg.last, reply, sizeof reply);
+	}
+	/* let the last acknowledgements through, then count: no packet twice */
+	assert_true(RUN_UNTIL(&loop, d->ops->pending(d) == 0 && t->ops->pending(t) == 0, 5000));
+	RUN_UNTIL(&loop, 0, 200);
+	assert_int_equal(dbg.packets, 50);
+	assert_int_equal(tgt.packets, 50);
+	assert_true(rl.dropped >= 40);
+	struct kd_link_stats st;
+	kdnet_link_stats(d, &st);
+	assert_true(st.resends > 0);
+	assert_int_equal(dbg.errors, 0);
+	t->ops->close(t);
+	d->ops->close(d);
+	kd_udp_close(rl.u);
+	close_all(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_replay_and_version),
 		cmocka_unit_test(test_spec),
 		cmocka_unit_test(test_target_filter),
+		cmocka_unit_test(test_lossy_link),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
