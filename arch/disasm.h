@@ -30,6 +30,12 @@ struct kd_disasm_env {
 /* The environment of the engine's current target (kd/cmd_disasm.c). */
 void kd_disasm_env_engine(struct kd_disasm_env *env, struct kd_engine *eng);
 
+/* Print the symbol line and the instruction at c's ip with its memory
+ * operand note, as r and a stop report show it; the next `u` without an
+ * address starts at that instruction. c NULL: the engine's context.
+ * (kd/cmd_disasm.c) */
+int kd_disasm_show_current(struct kd_engine *eng, const struct kd_context *c);
+
 #define KD_INSN_MAX 16
 
 struct kd_insn {

@@ -53,6 +53,35 @@ static struct disasm_state *state_of(struct kd_engine *eng)
 	return st;
 }
 
+int kd_disasm_show_current(struct kd_engine *eng, const struct kd_context *c)
+{
+	struct kd_context own;
+	if (!c) {
+		int rc = kd_get_context(eng, &own);
+		if (rc < 0)
+			return rc;
+		c = &own;
+	}
+	struct kd_disasm_env env;
+	kd_disasm_env_engine(&env, eng);
+	env.machine = c->machine;
+	uint64_t ip = kd_context_ip(c);
+	char sym[512], line[600], ea[128];
+	if (kd_format_symbol(eng, ip, sym, sizeof sym) == 0)
+		kd_printf(eng, "%s:\n", sym);
+	struct kd_insn in;
+	kd_disasm_one(&env, ip, &in);
+	kd_disasm_format(&env, &in, line, sizeof line);
+	kd_disasm_effective_address(&env, &in, c, strlen(line), ea, sizeof ea);
+	kd_printf(eng, "%s%s\n", line, ea);
+	struct disasm_state *st = state_of(eng);
+	if (st) {
+		st->next = ip;
+		st->valid = 1;
+	}
+	return 0;
+}
+
 /* The start of the symbol addr lies in, when the symbols layer knows it
  * ("nt!Foo+0x1c" gives addr - 0x1c); 0 for module+offset names. */
 static uint64_t symbol_start(struct kd_engine *eng, uint64_t addr, char *name, size_t n)

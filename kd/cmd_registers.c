@@ -60,27 +60,10 @@ static void show_registers(struct kd_engine *eng, const struct kd_context *c, in
 		          x->SegCs, x->SegSs, x->SegDs, x->SegEs, x->SegFs, x->SegGs, x->EFlags);
 }
 
-/* The symbol line and the current instruction with its memory operand. */
-static void show_instruction(struct kd_engine *eng, const struct kd_context *c)
-{
-	struct kd_disasm_env env;
-	kd_disasm_env_engine(&env, eng);
-	env.machine = c->machine;
-	uint64_t ip = kd_context_ip(c);
-	char sym[512], line[600], ea[128];
-	if (kd_format_symbol(eng, ip, sym, sizeof sym) == 0)
-		kd_printf(eng, "%s:\n", sym);
-	struct kd_insn in;
-	kd_disasm_one(&env, ip, &in);
-	kd_disasm_format(&env, &in, line, sizeof line);
-	kd_disasm_effective_address(&env, &in, c, strlen(line), ea, sizeof ea);
-	kd_printf(eng, "%s%s\n", line, ea);
-}
-
 static void show_context(struct kd_engine *eng, const struct kd_context *c, int x64_trap)
 {
 	show_registers(eng, c, x64_trap);
-	show_instruction(eng, c);
+	kd_disasm_show_current(eng, c);
 }
 
 static int need_target(struct kd_engine *eng, const char *cmd)

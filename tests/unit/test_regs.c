@@ -377,6 +377,8 @@ static void test_cxr_exr_seed002(void **state)
 	char last[2048];
 	snprintf(last, sizeof last, "Last set context:\n%s", regs);
 	run("r", last);
+	/* u without an address starts at the instruction just shown. */
+	run("u L1", "vicamusb+0x173b:\nf07a973b 39450c          cmp     dword ptr [ebp+0Ch],eax\n");
 	run("r ebx", "ebx=802ac6c8\n");
 	run("r eip, bl, efl, zf", "eip=f07a973b\nbl=c8\nefl=00210246\nzf=1\n");
 	run("r @$ip", "$ip=f07a973b\n");
