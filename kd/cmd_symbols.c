@@ -1,6 +1,6 @@
 /*
  * Symbol commands in WinDbg's syntax and layout: lm (lmv, lmm...), x, ln,
- * .reload, .sympath[+], .symfix[+], !sym noisy|quiet. Thin layer over the
+ * dt, .reload, .sympath[+], .symfix[+], !sym noisy|quiet. Thin layer over the
  * symbols context (symbols/symbols.h) and the engine's module list.
  */
 #include <ctype.h>
@@ -14,6 +14,7 @@
 #include "symbols/pe.h"
 #include "symbols/symbols.h"
 #include "symbols/sympath.h"
+#include "symbols/types.h"
 
 static struct kd_symbols *need_symbols(struct kd_engine *eng)
 {
@@ -269,6 +270,334 @@ static int cmd_ln(struct kd_engine *eng, const char *name, const char *args)
 	return 0;
 }
 
+
+/* --- dt --------------------------------------------------------------- */
+
+#define DT_MAX_BYTES (1u << 20)
+
+struct dt {
+	struct kd_engine *eng;
+	struct kd_types *types;
+	int depth_max;
+	const char *field;   /* top-level field filter (wildcards), or NULL */
+	int have_addr;
+	uint64_t addr;
+	const uint8_t *buf;  /* the whole object, read once */
+	size_t len;
+	const uint8_t *ok;   /* per byte: 1 when read */
+};
+
+static int dt_bytes(const struct dt *d, uint64_t off, size_t n, uint64_t *v)
+{
+	if (off > d->len || n > d->len - off || n > 8)
+		return KD_EUNREADABLE;
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!d->ok[off + i])
+			return KD_EUNREADABLE;
+		*v |= (uint64_t)d->buf[off + i] << (8 * i);
+	}
+	return 0;
+}
+
+static int64_t sign_extend(uint64_t v, size_t n)
+{
+	if (n >= 8)
+		return (int64_t)v;
+	uint64_t m = 1ull << (8 * n - 1);
+	return (int64_t)((v ^ m) - m);
+}
+
+static void fmt_ptr(struct kd_engine *eng, uint64_t v, char *out, size_t n)
+{
+	char a[20];
+	snprintf(out, n, "0x%s", kd_format_addr(eng, v, a));
+}
+
+/* The value text of a field of type ti at offset off of the object. */
+static void dt_value(struct dt *d, uint32_t ti, uint64_t off, char *out, size_t n)
+{
+	struct kd_type_info info;
+	char tname[512];
+	uint64_t v;
+	kd_types_name(d->types, ti, tname, sizeof tname);
+	if (kd_types_get(d->types, ti, &info) < 0) {
+		snprintf(out, n, "%s", tname);
+		return;
+	}
+	switch (info.kind) {
+	case KD_TYPE_BASE:
+		if (info.base == KD_BASE_VOID || info.size == 0 || info.size > 8) {
+			snprintf(out, n, "%s", tname);
+			return;
+		}
+		if (dt_bytes(d, off, info.size, &v) < 0) {
+			snprintf(out, n, "??");
+			return;
+		}
+		if (info.base == KD_BASE_SIGNED)
+			snprintf(out, n, "0n%lld", (long long)sign_extend(v, info.size));
+		else if (info.base == KD_BASE_FLOAT) {
+			if (info.size == 4) {
+				float f;
+				uint32_t u = (uint32_t)v;
+				memcpy(&f, &u, 4);
+				snprintf(out, n, "%g", (double)f);
+			} else {
+				double f;
+				memcpy(&f, &v, 8);
+				snprintf(out, n, "%g", f);
+			}
+		} else if (info.base == KD_BASE_CHAR || info.base == KD_BASE_WCHAR) {
+			char c[2] = { isprint((int)(v & 0xff)) && v < 0x80 ? (char)v : 0, 0 };
+			snprintf(out, n, v ? "0x%llx '%s'" : "%llu '%s'", (unsigned long long)v, c);
+		} else {
+			snprintf(out, n, v ? "0x%llx" : "%llu", (unsigned long long)v);
+		}
+		return;
+	case KD_TYPE_POINTER: {
+		if (dt_bytes(d, off, info.size, &v) < 0) {
+			snprintf(out, n, "??");
+			return;
+		}
+		if (!v) {
+			snprintf(out, n, "(null)");
+			return;
+		}
+		char p[40], target[512];
+		fmt_ptr(d->eng, v, p, sizeof p);
+		kd_types_name(d->types, info.target, target, sizeof target);
+		snprintf(out, n, "%s %s", p, target);
+		return;
+	}
+	case KD_TYPE_BITFIELD: {
+		if (info.size > 8 || dt_bytes(d, off, info.size, &v) < 0) {
+			snprintf(out, n, "??");
+			return;
+		}
+		v >>= info.bit_pos;
+		size_t at = 0;
+		at += (size_t)snprintf(out, n, "0y");
+		for (int b = info.bit_len - 1; b >= 0 && at + 1 < n; b--)
+			out[at++] = (v >> b) & 1 ? '1' : '0';
+		out[at < n ? at : n - 1] = 0;
+		return;
+	}
+	case KD_TYPE_ENUM: {
+		if (info.size == 0 || info.size > 8 || dt_bytes(d, off, info.size, &v) < 0) {
+			snprintf(out, n, "??");
+			return;
+		}
+		int64_t sv = info.base == KD_BASE_SIGNED ? sign_extend(v, info.size) : (int64_t)v;
+		const char *e = kd_types_enum_name(d->types, info.index, sv);
+		char num[40];
+		if (info.base == KD_BASE_SIGNED)
+			snprintf(num, sizeof num, "0n%lld", (long long)sv);
+		else
+			snprintf(num, sizeof num, v ? "0x%llx" : "%llu", (unsigned long long)v);
+		if (e)
+			snprintf(out, n, "%s ( %s )", num, e);
+		else
+			snprintf(out, n, "%s", num);
+		return;
+	}
+	case KD_TYPE_STRUCT:
+	case KD_TYPE_UNION: {
+		unsigned ps = kd_engine_pointer_size(d->eng);
+		uint64_t a, b;
+		if (!strcmp(info.name, "_LIST_ENTRY") && dt_bytes(d, off, ps, &a) == 0 &&
+		    dt_bytes(d, off + ps, ps, &b) == 0) {
+			char pa[40], pb[40];
+			fmt_ptr(d->eng, a, pa, sizeof pa);
+			fmt_ptr(d->eng, b, pb, sizeof pb);
+			snprintf(out, n, "%s [ %s - %s ]", tname, pa, pb);
+			return;
+		}
+		if ((!strcmp(info.name, "_LARGE_INTEGER") || !strcmp(info.name, "_ULARGE_INTEGER")) &&
+		    dt_bytes(d, off, 8, &a) == 0) {
+			snprintf(out, n, "%s 0x%llx", tname, (unsigned long long)a);
+			return;
+		}
+		snprintf(out, n, "%s", tname);
+		return;
+	}
+	default:
+		snprintf(out, n, "%s", tname);
+		return;
+	}
+}
+
+struct dt_level {
+	struct dt *d;
+	uint64_t base;   /* offset of this struct within the object */
+	int depth;
+	int top;
+};
+
+static void dt_struct(struct dt *d, uint32_t ti, uint64_t base, int depth, int top);
+
+static int dt_field(void *ctx, const struct kd_type_field *f)
+{
+	struct dt_level *l = ctx;
+	struct dt *d = l->d;
+	if (kd_engine_canceled(d->eng))
+		return 1;
+	if (f->is_static)
+		return 0;
+	if (l->top && d->field && !kd_symbols_wildcard(d->field, f->name))
+		return 0;
+	char val[1024];
+	uint64_t off = l->base + f->offset;
+	if (d->have_addr)
+		dt_value(d, f->type, off, val, sizeof val);
+	else
+		kd_types_name(d->types, f->type, val, sizeof val);
+	kd_printf(d->eng, "%*s+0x%03llx %-16s : %s\n", 3 + 3 * l->depth, "",
+	          (unsigned long long)f->offset, f->name, val);
+	struct kd_type_info info;
+	int expand = l->depth < d->depth_max || (l->top && d->field && l->depth == 0);
+	if (expand && kd_types_get(d->types, f->type, &info) == 0 &&
+	    (info.kind == KD_TYPE_STRUCT || info.kind == KD_TYPE_UNION))
+		dt_struct(d, f->type, off, l->depth + 1, 0);
+	return 0;
+}
+
+static void dt_struct(struct dt *d, uint32_t ti, uint64_t base, int depth, int top)
+{
+	struct dt_level l = { d, base, depth, top };
+	kd_types_fields(d->types, ti, dt_field, &l);
+}
+
+/* [mod!]Type[.Field] to a module and type; mod_given tells whether the
+ * text named the module. */
+static int dt_find(struct kd_engine *eng, struct kd_symbols *s, const char *spec, const struct kd_module **mod,
+                   struct kd_types **types, uint32_t *ti, char *field, size_t fieldlen, int *mod_given)
+{
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s", spec);
+	char *type = buf, *bang = strchr(buf, '!');
+	*mod_given = 0;
+	const struct kd_module *only = NULL;
+	if (bang) {
+		*bang = 0;
+		only = kd_engine_module_by_name(eng, buf);
+		if (!only)
+			return KD_ENOTFOUND;
+		type = bang + 1;
+		*mod_given = 1;
+	}
+	char *dot = strchr(type, '.');
+	field[0] = 0;
+	if (dot) {
+		*dot = 0;
+		snprintf(field, fieldlen, "%s", dot + 1);
+	}
+	if (!*type)
+		return KD_EINVAL;
+	for (size_t i = 0; i < kd_engine_module_count(eng); i++) {
+		const struct kd_module *m = only ? only : kd_engine_module(eng, i);
+		if (kd_symbols_types(s, m, types) == 0 && kd_types_find(*types, type, ti) == 0) {
+			*mod = m;
+			return 0;
+		}
+		if (only)
+			break;
+	}
+	return KD_ENOTFOUND;
+}
+
+static int cmd_dt(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	struct kd_symbols *s = need_symbols(eng);
+	if (!s)
+		return KD_ENOTSUP;
+	struct dt d = { .eng = eng };
+	char tok[2][512];
+	int ntok = 0;
+	const char *p = kd_skip_spaces(args);
+	while (*p && *p != ';') {
+		size_t n = strcspn(p, " \t;");
+		if (*p == '-' && n >= 2 && isalpha((unsigned char)p[1])) {
+			if (p[1] == 'r')
+				d.depth_max = n > 2 && isdigit((unsigned char)p[2]) ? p[2] - '0' : 9;
+		} else if (ntok < 2) {
+			snprintf(tok[ntok++], sizeof tok[0], "%.*s", (int)(n < 511 ? n : 511), p);
+		} else {
+			kd_eprintf(eng, "Syntax error: dt [-r[N]] [Module!]Type[.Field] [Address]\n");
+			return KD_EINVAL;
+		}
+		p = kd_skip_spaces(p + n);
+	}
+	if (!ntok) {
+		kd_eprintf(eng, "Syntax error: dt [-r[N]] [Module!]Type[.Field] [Address]\n");
+		return KD_EINVAL;
+	}
+	const struct kd_module *m = NULL;
+	uint32_t ti = 0;
+	char field[256];
+	int mod_given = 0, type_tok = -1;
+	for (int i = 0; i < ntok && type_tok < 0; i++)
+		if (dt_find(eng, s, tok[i], &m, &d.types, &ti, field, sizeof field, &mod_given) == 0)
+			type_tok = i;
+	if (type_tok < 0) {
+		kd_eprintf(eng, "Symbol %s not found.\n", tok[0]);
+		return KD_ENOTFOUND;
+	}
+	if (ntok == 2) {
+		int rc = kd_eval(eng, tok[1 - type_tok], &d.addr, NULL);
+		if (rc < 0) {
+			kd_eprintf(eng, "Couldn't resolve error at '%s'\n", tok[1 - type_tok]);
+			return rc;
+		}
+		d.have_addr = 1;
+	}
+	d.field = field[0] ? field : NULL;
+	struct kd_type_info info;
+	kd_types_get(d.types, ti, &info);
+	char tname[512];
+	if (!mod_given)
+		kd_printf(eng, "%s!%s\n", m->name, info.name);
+	uint8_t *buf = NULL, *ok = NULL;
+	if (d.have_addr) {
+		size_t len = info.size < DT_MAX_BYTES ? (size_t)info.size : DT_MAX_BYTES;
+		buf = calloc(1, len + 1);
+		ok = calloc(1, len + 1);
+		if (!buf || !ok) {
+			free(buf);
+			free(ok);
+			return KD_ENOMEM;
+		}
+		size_t done = 0;
+		kd_read_virtual(eng, d.addr, buf, len, &done);
+		if (done == 0 && len) {
+			char a[20];
+			kd_eprintf(eng, "Memory read error %s\n", kd_format_addr(eng, d.addr, a));
+			free(buf);
+			free(ok);
+			return KD_EUNREADABLE;
+		}
+		memset(ok, 1, done);
+		d.buf = buf;
+		d.ok = ok;
+		d.len = len;
+		if (!strcmp(info.name, "_LIST_ENTRY") && !d.field) {
+			char v[256];
+			dt_value(&d, ti, 0, v, sizeof v);
+			kd_printf(eng, " %s\n", strchr(v, '[') ? strchr(v, '[') : v);
+		}
+	}
+	if (info.kind == KD_TYPE_STRUCT || info.kind == KD_TYPE_UNION) {
+		dt_struct(&d, ti, 0, 0, 1);
+	} else if (info.kind == KD_TYPE_ENUM && !d.have_addr) {
+		kd_types_name(d.types, ti, tname, sizeof tname);
+		kd_printf(eng, "   %s\n", tname);
+	}
+	free(buf);
+	free(ok);
+	return kd_engine_canceled(eng) ? KD_ECANCELED : 0;
+}
+
 /* --- .reload, .sympath, .symfix, !sym --------------------------------- */
 
 static int cmd_reload(struct kd_engine *eng, const char *name, const char *args)
@@ -378,6 +707,7 @@ const struct kd_command kd_cmds_symbols[] = {
 	{ "lml", cmd_lm, "lml", "list modules with loaded symbols" },
 	{ "x", cmd_x, "x [Module!]Pattern", "examine symbols (wildcards * ?)" },
 	{ "ln", cmd_ln, "ln Address", "list nearest symbols" },
+	{ "dt", cmd_dt, "dt [-r[N]] [Module!]Type[.Field] [Address]", "display a type" },
 	{ ".reload", cmd_reload, ".reload [/f] [Module]", "reload module symbols" },
 	{ ".sympath", cmd_sympath, ".sympath [Path]", "show or set the symbol path" },
 	{ ".sympath+", cmd_sympath, ".sympath+ Path", "append to the symbol path" },

@@ -18,6 +18,7 @@
 #include "symbols/pe.h"
 #include "symbols/symsrv.h"
 #include "symbols/sympath.h"
+#include "symbols/types.h"
 #include "symbols/undname.h"
 
 #ifndef PATH_MAX
@@ -37,6 +38,7 @@ struct sym_module {
 	struct kd_pe *pe;
 	struct mem_image *mem;
 	struct kd_pdb *pdb;
+	struct kd_types *types;
 	char image_path[PATH_MAX];
 	char pdb_path[PATH_MAX];
 };
@@ -64,6 +66,8 @@ static void noisy(struct kd_symbols *s, const char *fmt, ...)
 
 static void unload(struct sym_module *sm)
 {
+	kd_types_close(sm->types);
+	sm->types = NULL;
 	kd_pdb_close(sm->pdb);
 	kd_pe_close(sm->pe);
 	free(sm->mem);
@@ -572,6 +576,24 @@ int kd_symbols_module(struct kd_symbols *s, const struct kd_module *m, int load_
 	out->pdb_path = sm->pdb_path;
 	out->pdb = sm->pdb;
 	out->pe = sm->pe;
+	return 0;
+}
+
+int kd_symbols_types(struct kd_symbols *s, const struct kd_module *m, struct kd_types **out)
+{
+	struct sym_module *sm = loaded(s, m);
+	if (!sm)
+		return KD_ENOMEM;
+	if (sm->state != KD_SYM_PDB)
+		return KD_ENOTFOUND;
+	if (!sm->types) {
+		int rc = kd_types_open(sm->pdb, &sm->types);
+		if (rc < 0)
+			return rc;
+		if (sm->pe)
+			kd_types_set_pointer_size(sm->types, kd_pe_get_info(sm->pe)->is64 ? 8 : 4);
+	}
+	*out = sm->types;
 	return 0;
 }
 

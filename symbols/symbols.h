@@ -75,6 +75,11 @@ int kd_symbols_enum(struct kd_symbols *s, const struct kd_module *m, const char 
 int kd_symbols_near(struct kd_symbols *s, const struct kd_module *m, uint64_t addr,
                     struct kd_sym_entry *prev, struct kd_sym_entry *next, int *has_next);
 
+/* The type records of m's PDB (opened on first use); KD_ENOTFOUND
+ * without a PDB or types. */
+struct kd_types;
+int kd_symbols_types(struct kd_symbols *s, const struct kd_module *m, struct kd_types **out);
+
 /* WinDbg's wildcard match: * and ?, case-insensitive. */
 int kd_symbols_wildcard(const char *pattern, const char *text);
 

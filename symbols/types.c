@@ -458,7 +458,10 @@ static int name_rec(struct kd_types *t, uint32_t ti, char *buf, size_t n, int de
 		snprintf(buf, n, "void");
 		return 0;
 	default:
-		snprintf(buf, n, "%s", i.name[0] ? i.name : "<unnamed-tag>");
+		/* MSVC names nested anonymous types "Outer::<unnamed-type-x>";
+		 * WinDbg shows them all as <unnamed-tag>. */
+		snprintf(buf, n, "%s", i.name[0] && !strstr(i.name, "<unnamed-") && !strstr(i.name, "__unnamed") ?
+		         i.name : "<unnamed-tag>");
 		return 0;
 	}
 }

@@ -192,10 +192,78 @@ static void check_image(const char *arch)
 	close_session(&s);
 }
 
+/* The first output line of cmd containing needle, "" when none. */
+static void oracle_line(const char *cmd, const char *needle, char *out, size_t n)
+{
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	char line[4096];
+	out[0] = 0;
+	while (fgets(line, sizeof line, f))
+		if (!out[0] && strstr(line, needle))
+			snprintf(out, n, "%s", line);
+	pclose(f);
+}
+
+static void check_dt(void)
+{
+	char image[4096], dir[2048], want[8192], cmd[8192], line[4096];
+	snprintf(dir, sizeof dir, "%s/pe/x64", data_dir);
+	snprintf(image, sizeof image, "%s/xframe_eh_exe.exe", dir);
+	FILE *f = fopen(image, "rb");
+	assert_non_null(f);
+	uint8_t hdr[512];
+	assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+	fclose(f);
+	uint32_t lfanew = hdr[0x3c] | hdr[0x3d] << 8 | hdr[0x3e] << 16 | (uint32_t)hdr[0x3f] << 24;
+	assert_true(lfanew + 6 < sizeof hdr);
+	struct session s;
+	open_session(&s, image, dir);
+	const struct kd_module *m = kd_engine_module_by_name(s.eng, "xframe_eh_exe");
+
+	snprintf(cmd, sizeof cmd, "dt xframe_eh_exe!_IMAGE_DOS_HEADER %" PRIx64, m->base);
+	const char *o = run(&s, cmd);
+	snprintf(want, sizeof want, "   +0x000 e_magic          : 0x%x\n", hdr[0] | hdr[1] << 8);
+	if (strncmp(o, want, strlen(want)) != 0)
+		fail_msg("dt:\n%s\nwanted first: %s", o, want);
+	snprintf(want, sizeof want, "   +0x03c e_lfanew         : 0n%u\n", lfanew);
+	assert_non_null(strstr(o, want));
+
+	snprintf(cmd, sizeof cmd, "dt -r xframe_eh_exe!_IMAGE_NT_HEADERS64.FileHeader %" PRIx64, m->base + lfanew);
+	o = run(&s, cmd);
+	snprintf(want, sizeof want, "   +0x004 FileHeader       : _IMAGE_FILE_HEADER\n"
+	         "      +0x000 Machine          : 0x%x\n", hdr[lfanew + 4] | hdr[lfanew + 5] << 8);
+	if (strncmp(o, want, strlen(want)) != 0)
+		fail_msg("dt:\n%s\nwanted: %s", o, want);
+
+	/* A bitfield: llvm-pdbutil names its type record and position. */
+	snprintf(cmd, sizeof cmd, "llvm-pdbutil-14 dump -types '%s/xframe_eh_exe.pdb'", dir);
+	oracle_line(cmd, "LF_MEMBER [name = `IOC`", line, sizeof line);
+	unsigned ti, pos, bits;
+	char *t = strstr(line, "Type = 0x");
+	assert_non_null(t);
+	assert_int_equal(sscanf(t, "Type = 0x%x", &ti), 1);
+	snprintf(cmd, sizeof cmd, "llvm-pdbutil-14 dump -type-index=0x%x '%s/xframe_eh_exe.pdb'", ti, dir);
+	oracle_line(cmd, "bit offset = ", line, sizeof line);
+	t = strstr(line, "bit offset = ");
+	assert_non_null(t);
+	assert_int_equal(sscanf(t, "bit offset = %u, # bits = %u", &pos, &bits), 2);
+	o = run(&s, "dt _ARM64_FPSR_REG");
+	assert_non_null(strstr(o, "xframe_eh_exe!_ARM64_FPSR_REG\n"));
+	snprintf(want, sizeof want, "   +0x000 IOC              : Pos %u, %u Bit%s\n", pos, bits, bits == 1 ? "" : "s");
+	if (!strstr(o, want))
+		fail_msg("dt:\n%s\nwanted: %s", o, want);
+
+	o = run(&s, "dt nosuchtype_xyz");
+	assert_non_null(strstr(o, "Symbol nosuchtype_xyz not found."));
+	close_session(&s);
+}
+
 static void test_x64(void **state)
 {
 	(void)state;
 	check_image("x64");
+	check_dt();
 }
 
 static void test_x86(void **state)
