@@ -5,6 +5,7 @@ libkd_a_SOURCES += \
 	arch/regs.h arch/regs.c \
 	arch/frames.h arch/frames.c \
 	arch/disasm.h arch/disasm.c \
+	arch/pdata.h arch/pdata.c \
 	kd/expr.h kd/expr.c \
 	kd/cmd_registers.c kd/cmd_disasm.c
 
@@ -16,7 +17,7 @@ tests_unit_test_expr_LDADD = $(CMOCKA_LIBS)
 KD_TESTS += tests/unit/test_expr
 
 check_PROGRAMS += tests/unit/test_disasm
-tests_unit_test_disasm_SOURCES = tests/unit/test_disasm.c arch/disasm.c arch/regs.c
+tests_unit_test_disasm_SOURCES = tests/unit/test_disasm.c arch/disasm.c arch/regs.c arch/pdata.c
 tests_unit_test_disasm_LDADD = $(CAPSTONE_LIBS) $(CMOCKA_LIBS)
 KD_TESTS += tests/unit/test_disasm
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch/disasm.h"
+#include "arch/pdata.h"
 #include "kd/command.h"
 #include "kd/expr.h"
 
@@ -98,6 +99,22 @@ static uint64_t symbol_start(struct kd_engine *eng, uint64_t addr, char *name, s
 	if (name)
 		snprintf(name, n, "%s", sym);
 	return disp <= addr ? addr - disp : 0;
+}
+
+/* Where the function holding addr starts: from its symbol, else on x64
+ * from the module's function table (.pdata) in memory; 0 when unknown. */
+static uint64_t function_start(struct kd_engine *eng, uint64_t addr)
+{
+	uint64_t s = symbol_start(eng, addr, NULL, 0);
+	if (s || kd_engine_machine(eng) != KD_MACHINE_AMD64)
+		return s;
+	const struct kd_module *m = kd_engine_module_by_addr(eng, addr);
+	struct kd_disasm_env env;
+	kd_disasm_env_engine(&env, eng);
+	uint64_t b, e;
+	if (m && kd_x64_pdata_lookup(&env, m->base, addr, &b, &e) == 0)
+		return b;
+	return 0;
 }
 
 /* "[Address] [L Count | Range]" with Count in instructions. *has_end
@@ -202,7 +219,7 @@ static int cmd_u(struct kd_engine *eng, const char *name, const char *args)
 			kd_eprintf(eng, "Syntax error: ub takes an address and a count\n");
 			return KD_EINVAL;
 		}
-		uint64_t func = symbol_start(eng, addr, NULL, 0);
+		uint64_t func = function_start(eng, addr);
 		uint64_t start = kd_disasm_back(&env, addr, (unsigned)(count > 256 ? 256 : count), func);
 		uint64_t a = start;
 		for (int first = 1; a < addr && !kd_engine_canceled(eng); first = 0)
@@ -278,6 +295,9 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 		addr &= 0xffffffffu;
 	char fname[512] = "";
 	uint64_t func = symbol_start(eng, addr, fname, sizeof fname);
+	int by_table = 0;
+	if (!func && (func = function_start(eng, addr)) != 0)
+		by_table = 1;
 	if (!func)
 		func = addr;
 	struct kd_disasm_env env;
@@ -300,8 +320,10 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 			if ((in.is_jump) && in.has_target) {
 				char tname[512] = "";
 				uint64_t tf = symbol_start(eng, in.target, tname, sizeof tname);
-				if ((fname[0] && tf == func) || (!fname[0] && in.target >= func
-				    && in.target - func < 0x10000))
+				if (by_table)
+					tf = function_start(eng, in.target);
+				if (((fname[0] || by_table) && tf == func) || (!fname[0] && !by_table
+				    && in.target >= func && in.target - func < 0x10000))
 					block_add(&todo, in.target);
 			}
 			a += in.size;

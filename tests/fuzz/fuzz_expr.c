@@ -4,7 +4,8 @@
  * and memory, and — the same input as machine code — the WinDbg-notation
  * disassembler (arch/disasm.c): decoding, formatting, the effective
  * address note and backward decoding. Trap frame, TSS and exception
- * record conversions (arch/frames.c) get the bytes too.
+ * record conversions (arch/frames.c) and the .pdata lookup
+ * (arch/pdata.c) get the bytes too.
  *
  * Input: byte 0 picks x86 or x64; the rest is both the expression text
  * (up to the first NUL) and the code/record bytes.
@@ -16,6 +17,7 @@
 
 #include "arch/disasm.h"
 #include "arch/frames.h"
+#include "arch/pdata.h"
 #include "kd/error.h"
 #include "kd/expr.h"
 
@@ -119,6 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size)
 		(void)kd_disasm_back(&env, mem.base + size, 8, data[0] & 2 ? mem.base : 0);
+
+	/* The bytes as an x64 image with a function table. */
+	uint64_t fb, fe;
+	uint64_t probe = size >= 2 ? (uint64_t)(data[size - 2] | data[size - 1] << 8) : 0;
+	kd_x64_pdata_lookup(&env, mem.base, mem.base + probe, &fb, &fe);
 
 	/* The bytes as records. */
 	struct kd_context c;

@@ -26,6 +26,7 @@
 #include <ctype.h>
 
 #include "arch/disasm.h"
+#include "arch/pdata.h"
 #include "kd/error.h"
 
 /* --- a flat memory environment ------------------------------------------ */
@@ -249,6 +250,10 @@ static int pe_load(const uint8_t *f, size_t len, struct pe *pe)
 		return -1;
 	pe->mapped = calloc(1, image_size);
 	pe->size = image_size;
+	uint32_t headers = le32(opt + 60);
+	if (headers > len || headers > image_size)
+		return -1;
+	memcpy(pe->mapped, f, headers);
 	const uint8_t *sec = opt + optsz;
 	for (unsigned i = 0; i < nsec; i++, sec += 40) {
 		if ((size_t)(sec - f) + 40 > len)
@@ -391,7 +396,7 @@ static void compare_rendering(csh h, const struct kd_disasm_env *env, uint64_t a
 static struct render_stats rstats;
 
 struct stats {
-	unsigned functions, checked, agreed;
+	unsigned functions, checked, agreed, lookups;
 };
 
 /* Decode forward from start to end; check kd_disasm_back at every
@@ -452,10 +457,26 @@ static void check_image(const char *path, struct stats *st)
 	if (pe.machine == KD_MACHINE_AMD64 && pe.pdata_size) {
 		for (uint32_t off = 0; off + 12 <= pe.pdata_size; off += 12) {
 			const uint8_t *rf = pe.mapped + pe.pdata_rva + off;
-			uint32_t begin = le32(rf), end = le32(rf + 4);
+			uint32_t begin = le32(rf), end = le32(rf + 4), unwind = le32(rf + 8);
 			if (begin >= end || end > pe.size)
 				continue;
 			check_function(&env, im.base + begin, im.base + end, st);
+			/* The function table lookup: every address of an entry
+			 * maps to it, or (chained unwind info) to its parent. */
+			int chained = !(unwind & 1) && unwind + 4 <= pe.size
+			              && ((pe.mapped[unwind] >> 3) & 4);
+			uint64_t probes[3] = { begin, begin + (end - begin) / 2, end - 1 };
+			for (int i = 0; i < 3; i++) {
+				uint64_t b, e;
+				assert_int_equal(kd_x64_pdata_lookup(&env, im.base, im.base + probes[i], &b, &e), 0);
+				if (!chained) {
+					assert_int_equal(b, im.base + begin);
+					assert_int_equal(e, im.base + end);
+				} else {
+					assert_true(b < im.base + begin || b >= im.base + end);
+				}
+				st->lookups++;
+			}
 		}
 	} else {
 		/* x86: function starts are the targets of direct calls that
@@ -507,10 +528,10 @@ static void test_ub_real_images(void **state)
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char path[1024];
 		snprintf(path, sizeof path, "%s/%s", data, files[i]);
-		struct stats st = { 0, 0, 0 };
+		struct stats st = { 0, 0, 0, 0 };
 		check_image(path, &st);
-		print_message("%s: %u functions, ub checked at %u addresses, %u agree\n",
-		              files[i], st.functions, st.checked, st.agreed);
+		print_message("%s: %u functions, ub checked at %u addresses, %u agree, %u .pdata lookups\n",
+		              files[i], st.functions, st.checked, st.agreed, st.lookups);
 		assert_true(st.functions > 0);
 		assert_int_equal(st.agreed, st.checked);
 	}

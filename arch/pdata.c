@@ -1,0 +1,106 @@
+/*
+ * Looking up an address in the x64 exception directory (.pdata) of an
+ * image in target memory: RUNTIME_FUNCTION {BeginAddress, EndAddress,
+ * UnwindData} entries sorted by address, and UNWIND_INFO chaining
+ * (UNW_FLAG_CHAININFO: the parent RUNTIME_FUNCTION follows the unwind
+ * codes) back to the function's primary entry.
+ */
+#include "arch/pdata.h"
+
+#include <string.h>
+
+#include "kd/error.h"
+
+#define UNW_FLAG_CHAININFO 0x4
+#define MAX_CHAIN 32
+
+static int read_all(const struct kd_disasm_env *env, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	if (env->read(env->ctx, addr, buf, len, &done) < 0 || done != len)
+		return KD_EUNREADABLE;
+	return 0;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t addr,
+                        uint64_t *begin, uint64_t *end)
+{
+	uint8_t dos[0x40];
+	int rc = read_all(env, base, dos, sizeof dos);
+	if (rc < 0)
+		return rc;
+	if (dos[0] != 'M' || dos[1] != 'Z')
+		return KD_EFORMAT;
+	uint32_t nt = le32(dos + 0x3c);
+	if (nt > 0x10000000)
+		return KD_EFORMAT;
+	/* Signature, FileHeader (20 bytes), OptionalHeader64 up to the
+	 * exception directory (data directory 3 at +112+24). */
+	uint8_t hdr[4 + 20 + 112 + 4 * 8];
+	if ((rc = read_all(env, base + nt, hdr, sizeof hdr)) < 0)
+		return rc;
+	if (memcmp(hdr, "PE\0\0", 4) != 0)
+		return KD_EFORMAT;
+	const uint8_t *opt = hdr + 24;
+	if (opt[0] != 0x0b || opt[1] != 0x02) /* PE32+ */
+		return KD_EFORMAT;
+	uint32_t image_size = le32(opt + 56);
+	uint32_t ndirs = le32(opt + 108);
+	if (ndirs < 4)
+		return KD_ENOTFOUND;
+	uint32_t pdata = le32(opt + 112 + 3 * 8), psize = le32(opt + 112 + 3 * 8 + 4);
+	if (!pdata || psize < 12 || pdata > image_size || psize > image_size - pdata)
+		return KD_ENOTFOUND;
+	if (addr < base || addr - base >= image_size)
+		return KD_ENOTFOUND;
+	uint32_t rva = (uint32_t)(addr - base);
+	/* Binary search for the entry whose [Begin, End) holds rva. */
+	size_t lo = 0, hi = psize / 12;
+	uint8_t e[12];
+	int found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((rc = read_all(env, base + pdata + mid * 12, e, sizeof e)) < 0)
+			return rc;
+		uint32_t b = le32(e), en = le32(e + 4);
+		if (rva < b) {
+			hi = mid;
+		} else if (rva >= en) {
+			lo = mid + 1;
+		} else {
+			found = 1;
+			break;
+		}
+	}
+	if (!found)
+		return KD_ENOTFOUND;
+	/* Follow chained unwind information to the primary entry. */
+	for (int i = 0; i < MAX_CHAIN; i++) {
+		uint32_t unwind = le32(e + 8);
+		uint8_t ui[4];
+		if (unwind & 1) {
+			/* An indirect entry: UnwindData names another RUNTIME_FUNCTION. */
+			if ((unwind & ~1u) > image_size - 12 || read_all(env, base + (unwind & ~1u), e, 12) < 0)
+				break;
+			continue;
+		}
+		if (unwind > image_size - 4 || read_all(env, base + unwind, ui, sizeof ui) < 0)
+			break;
+		if (!((ui[0] >> 3) & UNW_FLAG_CHAININFO))
+			break;
+		uint32_t parent = unwind + 4 + (uint32_t)((ui[2] + 1u) & ~1u) * 2;
+		if (parent > image_size - 12 || read_all(env, base + parent, e, 12) < 0)
+			break;
+	}
+	uint32_t b = le32(e), en = le32(e + 4);
+	if (b >= en || en > image_size)
+		return KD_EFORMAT;
+	*begin = base + b;
+	*end = base + en;
+	return 0;
+}
