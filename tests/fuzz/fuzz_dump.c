@@ -1,7 +1,8 @@
 /*
  * Fuzz harness for crash dump files: open the bytes as a dump target and,
  * when that succeeds, exercise every operation a session would (version,
- * bugcheck, exception, contexts of each processor, modules, virtual reads
+ * bugcheck, exception, contexts and control space of each processor,
+ * modules, virtual reads
  * at the addresses the header names, physical reads).
  */
 #include <stddef.h>
@@ -27,8 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t->ops->version(t, &v);
 	t->ops->bugcheck(t, &bc);
 	t->ops->exception(t, &ev);
-	for (unsigned i = 0; i < v.processors && i < 8; i++)
+	for (unsigned i = 0; i < v.processors && i < 8; i++) {
 		t->ops->get_context(t, i, &c);
+		for (uint64_t a = 0; a < 4; a++)
+			t->ops->read_control(t, i, a, buf, 0x100, &done);
+	}
 	struct kd_module *m = NULL;
 	size_t n = 0;
 	if (t->ops->modules(t, &m, &n) == 0)

@@ -161,6 +161,30 @@ static void test_triage_x64(void **state)
 	assert_int_equal(t->ops->read_virtual(t, 0xffff800000123000ull + 0x7f8, x, 0x10, &done), 0);
 	assert_int_equal(done, 8);
 	assert_int_equal(t->ops->read_physical(t, 0x5000, x, 4, &done), KD_EUNREADABLE);
+	/* Processor 0's saved context is at the triage stack: it bugchecked and
+	 * gets the header's context; processor 1's comes from its KPRCB. */
+	struct kd_context c;
+	assert_int_equal(t->ops->get_context(t, 0, &c), 0);
+	assert_memory_equal(c.u.raw, S.ctx.u.raw, sizeof c.u.x64);
+	assert_int_equal(t->ops->get_context(t, 1, &c), 0);
+	assert_true(c.u.x64.Rip == 0xfffff80000400020ull);
+	assert_int_equal(t->ops->get_context(t, 2, &c), KD_EINVAL);
+	uint64_t v = 0;
+	assert_int_equal(t->ops->read_control(t, 1, 1, &v, 8, &done), 0);
+	assert_true(v == SYN_PRCB1);
+	assert_int_equal(t->ops->read_control(t, 1, 0, &v, 8, &done), 0);
+	assert_true(v == SYN_PRCB1 - 0x180);
+	assert_int_equal(t->ops->read_control(t, 1, 3, &v, 8, &done), 0);
+	assert_true(v == SYN_THREAD1);
+	uint8_t sr[0x18];
+	assert_int_equal(t->ops->read_control(t, 1, 2, sr, sizeof sr, &done), 0);
+	assert_int_equal(done, sizeof sr);
+	memcpy(&v, sr + 0x10, 8);
+	assert_true(v == 0x1ad000);
+	struct kd_version ver;
+	t->ops->version(t, &ver);
+	assert_int_equal(ver.processors, 2);
+	assert_true(ver.kern_base == SYN_DATA_VA64);
 	struct kd_module *m;
 	size_t count;
 	assert_int_equal(t->ops->modules(t, &m, &count), 0);

@@ -219,11 +219,23 @@ static inline uint8_t *synth_bitmap_dump(const struct synth *s, size_t *len)
 	return b;
 }
 
-/* A 64-bit triage dump: the data page as a data block, a fake stack and
- * a one-entry driver list. */
+/* Addresses of the triage dump's two processors' structures. */
+#define SYN_KPB   0xfffff80000500000ull /* KiProcessorBlock */
+#define SYN_PRCB0 0xfffff80000510000ull
+#define SYN_PRCB1 0xfffff80000520000ull
+#define SYN_CTX0  0xfffff80000530000ull
+#define SYN_CTX1  0xfffff80000540000ull
+#define SYN_KDBG  0xfffff80000550000ull
+#define SYN_THREAD1 0xffffc00000001080ull
+#define SYN_TOP_OF_STACK 0xffff800000123000ull
+
+/* A 64-bit triage dump of two processors: the data page as a data block,
+ * a fake stack, a one-entry driver list, and a KDDEBUGGER_DATA64 copy
+ * leading to both KPRCBs and their saved contexts (processor 0's at the
+ * triage stack, so it is the bugcheck processor). */
 static inline uint8_t *synth_triage_dump(const struct synth *s, size_t *len)
 {
-	size_t n = 0x6000;
+	size_t n = 0x6400;
 	uint8_t *b = calloc(1, n);
 	synth_header(s, b, KD_DUMP_TYPE_TRIAGE);
 	uint8_t *t = b + DH64_SIZE;
@@ -232,13 +244,17 @@ static inline uint8_t *synth_triage_dump(const struct synth *s, size_t *len)
 	syn_put(t + TD_EXCEPTION_OFFSET, DH64_EXCEPTION, 4);
 	syn_put(t + TD_CALLSTACK_OFFSET, 0x3000, 4);
 	syn_put(t + TD_CALLSTACK_SIZE, 0x800, 4);
-	syn_put(t + TD64_TOP_OF_STACK, 0xffff800000123000ull, 8);
+	syn_put(t + TD64_TOP_OF_STACK, SYN_TOP_OF_STACK, 8);
 	syn_put(t + TD_DRIVER_LIST_OFFSET, 0x2100, 4);
 	syn_put(t + TD_DRIVER_COUNT, 1, 4);
 	syn_put(t + TD_STRING_POOL_OFFSET, 0x2200, 4);
 	syn_put(t + TD_STRING_POOL_SIZE, 0x100, 4);
 	syn_put(t + TD64_DATA_BLOCKS_OFFSET, 0x2400, 4);
-	syn_put(t + TD64_DATA_BLOCKS_COUNT, 1, 4);
+	syn_put(t + TD64_DATA_BLOCKS_COUNT, 7, 4);
+	syn_put(t + TD64_DEBUGGER_DATA_OFFSET, 0x5000, 4);
+	syn_put(t + TD64_DEBUGGER_DATA_SIZE, 0x380, 4);
+	syn_put(b + DH64_NPROC, 2, 4);
+	syn_put(b + DH64_KDDEBUGGER_DATA, SYN_KDBG, 8);
 	/* driver entry */
 	syn_put(b + 0x2100, 0x2200, 4);
 	syn_put(b + 0x2100 + TD64_DRIVER_LDR + LDR64_DLL_BASE, 0xfffff80000400000ull, 8);
@@ -251,6 +267,39 @@ static inline uint8_t *synth_triage_dump(const struct synth *s, size_t *len)
 	syn_put(b + 0x2408, 0x4000, 4);
 	syn_put(b + 0x240c, 0x1000, 4);
 	memcpy(b + 0x4000, s->phys + (s->machine == KD_MACHINE_AMD64 ? 5 : 3) * 0x1000, 0x1000);
+	/* KDDEBUGGER_DATA64 */
+	uint8_t *k = b + 0x5000;
+	syn_put(k + KDBG_SIZE_FIELD, 0x380, 4);
+	memcpy(k + KDBG_TAG, "KDBG", 4);
+	syn_put(k + KDBG_KERN_BASE, SYN_DATA_VA64, 8);
+	syn_put(k + KDBG_KI_PROCESSOR_BLOCK, SYN_KPB, 8);
+	syn_put(k + KDBG_OFFSET_PRCB_CURTHREAD, 8, 2);
+	syn_put(k + KDBG_OFFSET_PRCB_CONTEXT, 0x100, 2);
+	syn_put(k + KDBG_OFFSET_PCR_CONTAINED_PRCB, 0x180, 2);
+	syn_put(k + KDBG_OFFSET_PRCB_PROCSTATE_SPECIAL, 0x40, 2);
+	/* KiProcessorBlock, the KPRCBs and the contexts they point to */
+	syn_put(b + 0x5400, SYN_PRCB0, 8);
+	syn_put(b + 0x5408, SYN_PRCB1, 8);
+	syn_put(b + 0x5500 + 0x100, SYN_CTX0, 8);
+	syn_put(b + 0x5700 + 8, SYN_THREAD1, 8);
+	syn_put(b + 0x5700 + 0x40 + 0x10, 0x1ad000, 8); /* KSPECIAL_REGISTERS.Cr3 */
+	syn_put(b + 0x5700 + 0x100, SYN_CTX1, 8);
+	struct kd_x64_context c0 = s->ctx.u.x64, c1 = s->ctx.u.x64;
+	c0.Rsp = SYN_TOP_OF_STACK;
+	c0.Rip = 0xfffff80000400010ull;
+	c1.Rsp = 0xffff800000200000ull;
+	c1.Rip = 0xfffff80000400020ull;
+	memcpy(b + 0x5900, &c0, sizeof c0);
+	memcpy(b + 0x5e00, &c1, sizeof c1);
+	static const struct { uint64_t va; uint32_t off, size; } blk[] = {
+		{ SYN_KPB, 0x5400, 16 }, { SYN_PRCB0, 0x5500, 0x200 }, { SYN_PRCB1, 0x5700, 0x200 },
+		{ SYN_CTX0, 0x5900, 0x4d0 }, { SYN_CTX1, 0x5e00, 0x4d0 }, { SYN_KDBG, 0x5000, 0x380 },
+	};
+	for (unsigned i = 0; i < 6; i++) {
+		syn_put(b + 0x2410 + 16 * i, blk[i].va, 8);
+		syn_put(b + 0x2418 + 16 * i, blk[i].off, 4);
+		syn_put(b + 0x241c + 16 * i, blk[i].size, 4);
+	}
 	for (size_t i = 0; i < 0x800; i++)
 		b[0x3000 + i] = (uint8_t)(0xa5 ^ i);
 	*len = n;
