@@ -36,3 +36,8 @@ tests_fuzz_replay_expr_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_expr
 FUZZ_TARGETS += expr
 EXTRA_DIST += tests/fuzz/corpus/expr
+
+check_PROGRAMS += tests/unit/test_trap
+tests_unit_test_trap_SOURCES = tests/unit/test_trap.c arch/frames.c
+tests_unit_test_trap_LDADD = $(CMOCKA_LIBS)
+KD_TESTS += tests/unit/test_trap
