@@ -140,6 +140,15 @@ static const struct kd_target_ops fake_ops = {
 	.read_control = f_read_control,
 };
 
+/* A target without control space (a dump): .tss finds the GDT via KPCR. */
+static const struct kd_target_ops fake_ops_nocontrol = {
+	.kind = "fake",
+	.close = f_close,
+	.version = f_version,
+	.read_virtual = f_read,
+	.get_context = f_get_context,
+};
+
 static const struct {
 	uint64_t addr;
 	const char *name;
@@ -401,6 +410,36 @@ static void test_tss_seed002(void **state)
 	    "bfb2b7f4 57              push    edi\n");
 	out.len = 0;
 	assert_int_not_equal(kd_execute(eng, ".tss 30"), 0);
+
+	/* Without control space the GDT comes from KPCR.GDT (0xffdff03c). */
+	static const uint32_t kpcr_gdt = 0x8003f000;
+	add_region(0xffdff03c, &kpcr_gdt, 4);
+	static struct kd_target t2 = { &fake_ops_nocontrol, &fake };
+	kd_engine_free(eng);
+	eng = kd_engine_new(NULL, on_output, &out);
+	assert_int_equal(kd_engine_open_target(eng, &t2), 0);
+	out.len = 0;
+	assert_int_equal(kd_execute(eng, ".tss 28"), 0);
+	assert_non_null(strstr(out.buf, "eip=bfb2b7f4 esp=f2438ed8 ebp=f24391c0 iopl=0"));
+
+	/* .exr -1: the last exception the target stopped with. */
+	struct kd_stop_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = KD_STOP_EXCEPTION;
+	ev.code = 0xc0000005;
+	ev.address = 0xbfb2b7f4;
+	ev.nparams = 2;
+	ev.params[0] = 1;
+	ev.params[1] = 0xf2438ed4;
+	kd_engine_target_stopped(eng, &ev);
+	run(".exr -1",
+	    "ExceptionAddress: bfb2b7f4\n"
+	    "   ExceptionCode: c0000005 (Access violation)\n"
+	    "  ExceptionFlags: 00000000\n"
+	    "NumberParameters: 2\n"
+	    "   Parameter[0]: 00000001\n"
+	    "   Parameter[1]: f2438ed4\n"
+	    "Attempt to write to address f2438ed4\n");
 }
 
 static void test_r_seed000(void **state)
