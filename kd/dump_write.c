@@ -20,7 +20,7 @@
 #include "kd/error.h"
 
 #define MAX_RUNS 86
-#define PROBE_GAP 1024          /* absent pages that end a probe */
+#define PROBE_CHUNK 256ull      /* pages per probe step (1 MB) */
 #define PROBE_LIMIT 0x100000ull /* 4 GB of pages */
 
 struct run {
@@ -125,26 +125,52 @@ static int page_readable(struct kd_engine *eng, uint64_t pfn, uint8_t *page)
 	return kd_read_physical(eng, pfn * KD_DUMP_PAGE, page, KD_DUMP_PAGE, &done) == 0 && done == KD_DUMP_PAGE;
 }
 
+static int add_page(struct run *runs, size_t *n, uint64_t pfn)
+{
+	if (*n && runs[*n - 1].base + runs[*n - 1].pages == pfn) {
+		runs[*n - 1].pages++;
+		return 0;
+	}
+	if (*n == MAX_RUNS)
+		return KD_ENOTSUP;
+	runs[(*n)++] = (struct run){ pfn, 1 };
+	return 0;
+}
+
+/* Without a memory descriptor: look at the first and last page of every
+ * PROBE_CHUNK pages up to PROBE_LIMIT, then read every page of the chunks
+ * that answered and of their neighbours. Cheap over a slow link, and finds
+ * any region of at least a chunk, and anything in the first chunk. */
 static int runs_by_probing(struct kd_engine *eng, struct run *runs, size_t *nruns, uint8_t *page)
 {
-	size_t n = 0;
-	uint64_t gap = 0;
-	for (uint64_t pfn = 0; pfn < PROBE_LIMIT && gap < PROBE_GAP; pfn++) {
-		if (kd_engine_canceled(eng))
+	uint64_t nchunks = PROBE_LIMIT / PROBE_CHUNK;
+	uint8_t *hit = calloc(nchunks, 1);
+	if (!hit)
+		return KD_ENOMEM;
+	for (uint64_t c = 0; c < nchunks; c++) {
+		if (kd_engine_canceled(eng)) {
+			free(hit);
 			return KD_ECANCELED;
-		if (!page_readable(eng, pfn, page)) {
-			gap++;
-			continue;
 		}
-		gap = 0;
-		if (n && runs[n - 1].base + runs[n - 1].pages == pfn) {
-			runs[n - 1].pages++;
-		} else {
-			if (n == MAX_RUNS)
-				return KD_ENOTSUP;
-			runs[n++] = (struct run){ pfn, 1 };
+		/* The first megabyte is always read page by page. */
+		hit[c] = c == 0 || page_readable(eng, c * PROBE_CHUNK, page) ||
+		         page_readable(eng, c * PROBE_CHUNK + PROBE_CHUNK - 1, page);
+	}
+	size_t n = 0;
+	int rc = 0;
+	for (uint64_t c = 0; c < nchunks && rc == 0; c++) {
+		if (!hit[c] && !(c > 0 && hit[c - 1]) && !(c + 1 < nchunks && hit[c + 1]))
+			continue;
+		for (uint64_t pfn = c * PROBE_CHUNK; pfn < (c + 1) * PROBE_CHUNK && rc == 0; pfn++) {
+			if (kd_engine_canceled(eng))
+				rc = KD_ECANCELED;
+			else if (page_readable(eng, pfn, page))
+				rc = add_page(runs, &n, pfn);
 		}
 	}
+	free(hit);
+	if (rc < 0)
+		return rc;
 	*nruns = n;
 	return n ? 0 : KD_ENOTFOUND;
 }
