@@ -38,3 +38,6 @@ KD_TESTS += tests/unit/test_dump_write
 check_PROGRAMS += tests/unit/test_dump_cmds
 tests_unit_test_dump_cmds_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_dump_cmds
+
+EXTRA_DIST += tests/e2e/dump.sh
+KD_TESTS += tests/e2e/dump.sh
