@@ -383,7 +383,7 @@ void kd_disasm_effective_address(const struct kd_disasm_env *env, const struct k
 		ea &= 0xffffffffu;
 	const struct kd_reg *sr = kd_reg_find(ctx->machine, segname, 2);
 	unsigned sel = sr ? (unsigned)kd_reg_get(ctx, sr) : 0;
-	char val[24];
+	char val[24], target[340] = "";
 	uint8_t data[8];
 	size_t done = 0;
 	/* fs/gs addresses are relative to a segment base we do not track. */
@@ -394,6 +394,15 @@ void kd_disasm_effective_address(const struct kd_disasm_env *env, const struct k
 		for (unsigned i = in->mem_size; i-- > 0;)
 			v = v << 8 | data[i];
 		snprintf(val, sizeof val, "%0*llx", (int)in->mem_size * 2, (unsigned long long)v);
+		/* A call or jump through memory shows where it goes. */
+		unsigned ptr = is64 ? 8 : 4;
+		char sym[300];
+		if ((in->is_call || in->is_jump) && in->mem_size == ptr && env->symbolize
+		    && env->symbolize(env->ctx, v, sym, sizeof sym) == 0 && sym[0]) {
+			char ta[24];
+			kd_disasm_addr(ctx->machine, v, ta, sizeof ta);
+			snprintf(target, sizeof target, "{%s (%s)}", sym, ta);
+		}
 	} else {
 		memset(val, '?', in->mem_size * 2);
 		val[in->mem_size * 2] = '\0';
@@ -401,10 +410,11 @@ void kd_disasm_effective_address(const struct kd_disasm_env *env, const struct k
 	char a[24];
 	kd_disasm_addr(ctx->machine, ea, a, sizeof a);
 	int pad = line_len < EA_COLUMN ? (int)(EA_COLUMN - line_len) : 1;
+	const char *shown = target[0] ? target : val;
 	if (is64)
-		snprintf(buf, n, "%*s%s:%s=%s", pad, "", segname, a, val);
+		snprintf(buf, n, "%*s%s:%s=%s", pad, "", segname, a, shown);
 	else
-		snprintf(buf, n, "%*s%s:%04x:%s=%s", pad, "", segname, sel, a, val);
+		snprintf(buf, n, "%*s%s:%04x:%s=%s", pad, "", segname, sel, a, shown);
 }
 
 /* --- backwards ----------------------------------------------------------- */

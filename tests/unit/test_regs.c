@@ -159,6 +159,7 @@ static const struct {
 	{ 0x80801098, "_imp_HalRequestSoftwareInterrupt" },
 	{ 0x80801108, "_imp_KfLowerIrql" },
 	{ 0x80500000, "TestFunc" },
+	{ 0x80401100, "KfLowerIrql" },
 };
 
 static int sym_addr_to_name(void *ctx, const struct kd_module *m, uint64_t addr, char *name,
@@ -360,6 +361,19 @@ static void test_trap_seed001(void **state)
 	    "8082e3de cc              int     3\n"
 	    "8082e3df cc              int     3\n"
 	    "8082e3e0 cc              int     3\n");
+	/* A jump through memory: the note shows where it goes. */
+	static const uint32_t kflowerirql = 0x80401100;
+	add_region(0x80801108, &kflowerirql, 4);
+	run("r eip=8082e3c8", "");
+	kd_memory_cache_flush(eng);
+	run("r",
+	    "Last set context:\n"
+	    "eax=0e364a01 ebx=f78aed50 ecx=f78aecb8 edx=000000e1 esi=f7727ec0 edi=f75d9ca2\n"
+	    "eip=8082e3c8 esp=f78aecac ebp=f78aecc0 iopl=0         nv up ei pl nz na po nc\n"
+	    "cs=0008  ss=0010  ds=0023  es=0023  fs=0030  gs=0000             efl=00000202\n"
+	    "nt!KiCheckForKernelApcDelivery+0x1e:\n"
+	    "8082e3c8 ff2508118080    jmp     dword ptr [nt!_imp_KfLowerIrql (80801108)] "
+	    "ds:0023:80801108={nt!KfLowerIrql (80401100)}\n");
 	run("?0y0100", "Evaluate expression: 4 = 00000000`00000004\n");
 	run("?0y0000", "Evaluate expression: 0 = 00000000`00000000\n");
 	run("?00010004>>2", "Evaluate expression: 16385 = 00000000`00004001\n");
