@@ -108,7 +108,7 @@ static void reg(struct renderer *r, int id, struct out *o)
 	put(o, name ? name : "?");
 }
 
-static void render_mem_r(struct renderer *r, const cs_insn *ci, const cs_x86_op *op, int is_lea,
+static void render_mem(struct renderer *r, const cs_insn *ci, const cs_x86_op *op, int is_lea,
                          struct out *o)
 {
 	const struct kd_disasm_env *env = r->env;
@@ -195,7 +195,7 @@ static int string_op(char *mn, int *drop_reg)
 		size_t l = strlen(ops[i]);
 		if (strncmp(word, ops[i], l) == 0 && strchr("bwdq", word[l]) && word[l] && !word[l + 1]) {
 			word[l] = '\0';
-			*drop_reg = i >= 2;
+			*drop_reg = i >= 2 && i <= 4; /* stos lods scas: the accumulator */
 			return 1;
 		}
 	}
@@ -241,7 +241,20 @@ static int decode_with(csh h, const struct kd_disasm_env *env, const uint8_t *co
 	const cs_x86 *x = &ci->detail->x86;
 	int is_lea = !strcmp(ci->mnemonic, "lea");
 	int drop_reg = 0;
-	int stringop = string_op(out->mnemonic, &drop_reg);
+	/* movsd/cmpsd with xmm operands are SSE, not string instructions:
+	 * those always address memory through esi/edi. */
+	int stringop = 0;
+	for (unsigned i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		if (op->type == X86_OP_MEM && (op->mem.base == X86_REG_ESI || op->mem.base == X86_REG_EDI
+		    || op->mem.base == X86_REG_RSI || op->mem.base == X86_REG_RDI || op->mem.base == X86_REG_SI
+		    || op->mem.base == X86_REG_DI))
+			stringop = 1;
+		if (op->type == X86_OP_REG && op->reg >= X86_REG_XMM0 && op->reg <= X86_REG_XMM31)
+			stringop = 0;
+	}
+	if (stringop)
+		stringop = string_op(out->mnemonic, &drop_reg);
 	struct renderer r = { h, env };
 	struct out o = { out->operands, sizeof out->operands, strlen(out->operands) };
 	int first = 1;
@@ -270,7 +283,7 @@ static int decode_with(csh h, const struct kd_disasm_env *env, const uint8_t *co
 			put(&o, tmp);
 			break;
 		case X86_OP_MEM:
-			render_mem_r(&r, ci, op, is_lea, &o);
+			render_mem(&r, ci, op, is_lea, &o);
 			if (!out->has_mem) {
 				out->has_mem = 1;
 				out->mem_seg = op->mem.segment;

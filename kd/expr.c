@@ -214,9 +214,15 @@ static int parse_token(struct parser *p, uint64_t *v)
 {
 	const char *start = p->s, *tok = p->s;
 	size_t len = 0;
-	while (kd_expr_token_char((unsigned char)tok[len])
-	       || (tok[len] == ':' && tok[len + 1] == ':' && (len += 1)))
-		len++;
+	/* C++ names keep their scopes: nt!Foo::Bar. */
+	for (;;) {
+		if (kd_expr_token_char((unsigned char)tok[len]))
+			len++;
+		else if (tok[len] == ':' && tok[len + 1] == ':')
+			len += 2;
+		else
+			break;
+	}
 	if (len == 0)
 		return fail(p, KD_EINVAL, "Syntax", start);
 	p->s = tok + len;

@@ -53,6 +53,10 @@ int kd_resolve_symbol(struct kd_engine *eng, const char *name, uint64_t *addr)
 		*addr = 0x8046a000;
 		return 0;
 	}
+	if (!strcmp(name, "nt!Foo::Bar")) {
+		*addr = 0x80401000;
+		return 0;
+	}
 	if (!strcmp(name, "nt") || !strcmp(name, "dead")) {
 		*addr = 0x80400000;
 		return 0;
@@ -274,6 +278,7 @@ static void test_symbols_and_memory(void **state)
 	assert_int_equal(ev("nt!KiTrap0E"), 0x8046a000);
 	assert_int_equal(ev("nt!KiTrap0E+0x27c"), 0x8046a27c);
 	assert_int_equal(ev("nt"), 0x80400000);
+	assert_int_equal(ev("nt!Foo::Bar+10"), 0x80401010);
 	/* A hex-looking name is a number unless forced with '!'. */
 	assert_int_equal(ev("dead"), 0xdead);
 	assert_int_equal(ev("!dead"), 0x80400000);
