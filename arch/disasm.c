@@ -424,7 +424,9 @@ void kd_disasm_effective_address(const struct kd_disasm_env *env, const struct k
 	kd_disasm_addr(ctx->machine, ea, a, sizeof a);
 	int pad = line_len < EA_COLUMN ? (int)(EA_COLUMN - line_len) : 1;
 	const char *shown = target[0] ? target : val;
-	if (is64)
+	/* x64 shows the selector when the context has one (ds:002b:...);
+	 * contexts built from trap frames do not. */
+	if (is64 && !sel)
 		snprintf(buf, n, "%*s%s:%s=%s", pad, "", segname, a, shown);
 	else
 		snprintf(buf, n, "%*s%s:%04x:%s=%s", pad, "", segname, sel, a, shown);

@@ -74,8 +74,9 @@ int kd_x64_trap_to_context(const void *frame, size_t len, struct kd_context *out
 	c->R8 = f.R8; c->R9 = f.R9; c->R10 = f.R10; c->R11 = f.R11;
 	c->Rbp = f.Rbp; c->Rip = f.Rip; c->Rsp = f.Rsp;
 	c->EFlags = f.EFlags;
+	/* DS/ES/FS/GS of a trap frame are not reliable (kernel entries do not
+	 * save them); like WinDbg, leave them out. */
 	c->SegCs = f.SegCs; c->SegSs = f.SegSs;
-	c->SegDs = f.SegDs; c->SegEs = f.SegEs; c->SegFs = f.SegFs; c->SegGs = f.SegGs;
 	c->Dr0 = f.Dr0; c->Dr1 = f.Dr1; c->Dr2 = f.Dr2; c->Dr3 = f.Dr3;
 	c->Dr6 = f.Dr6; c->Dr7 = f.Dr7;
 	return 0;

@@ -625,6 +625,8 @@ static void test_triage_dump_cxr(void **state)
 	assert_non_null(strstr(cap.buf, "Last set context:\nrax="));
 	assert_non_null(strstr(cap.buf, "\nrip=fffff8048b58334c "));
 	assert_non_null(strstr(cap.buf, "\niopl="));
+	/* With a selector in the context, x64 shows it: ds:002b:... */
+	assert_non_null(strstr(cap.buf, "mov     dword ptr [r9+r8],edx ds:002b:ffff9b00`0336004c=????????\n"));
 	assert_int_equal(kd_execute(e, "r rip"), 0);
 	assert_non_null(strstr(cap.buf, "rip=fffff8048b58334c\n"));
 	kd_engine_free(e);
