@@ -181,6 +181,19 @@ static int add_vblock(struct kd_dump *d, size_t *cap, uint64_t addr, uint64_t of
 	return 0;
 }
 
+static void sort_vblocks(struct kd_dump *d)
+{
+	qsort(d->vblocks, d->nvblocks, sizeof *d->vblocks, cmp_vblock);
+	uint64_t max_end = 0;
+	for (size_t i = 0; i < d->nvblocks; i++) {
+		struct kd_dump_vblock *b = &d->vblocks[i];
+		uint64_t end = b->address + b->size < b->address ? UINT64_MAX : b->address + b->size;
+		if (end > max_end)
+			max_end = end;
+		b->max_end = max_end;
+	}
+}
+
 /* Triage dumps: the crashing thread's stack, the data blocks, the driver
  * list and a copy of KDDEBUGGER_DATA64, all at file offsets. */
 static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
@@ -248,15 +261,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 				return rc;
 		}
 	}
-	qsort(d->vblocks, d->nvblocks, sizeof *d->vblocks, cmp_vblock);
-	uint64_t max_end = 0;
-	for (size_t i = 0; i < d->nvblocks; i++) {
-		struct kd_dump_vblock *b = &d->vblocks[i];
-		uint64_t end = b->address + b->size < b->address ? UINT64_MAX : b->address + b->size;
-		if (end > max_end)
-			max_end = end;
-		b->max_end = max_end;
-	}
+	sort_vblocks(d);
 
 	uint32_t dl = rd32(t + TD_DRIVER_LIST_OFFSET), dc = rd32(t + TD_DRIVER_COUNT);
 	size_t dsize = d->is64 ? TD64_DRIVER_SIZE : TD32_DRIVER_SIZE;
@@ -361,6 +366,51 @@ static void load_kdbg_from_memory(struct kd_dump *d)
 	d->kdbg_size = size;
 }
 
+static int read_ptr(const struct kd_dump *d, uint64_t va, uint64_t *v);
+
+/* The triage dump's copies of the crashing processor's KPRCB, its current
+ * thread and that thread's process, at their addresses (found through the
+ * copies themselves and the offsets in KDDEBUGGER_DATA64). */
+static int map_triage_copies(struct kd_dump *d)
+{
+	if (!d->triage || d->kdbg_size < KDBG_MIN_SIZE)
+		return 0;
+	const uint8_t *t = d->data + d->triage_offset, *k = d->kdbg;
+	unsigned w = d->is64 ? 8 : 4;
+	uint32_t prcb_off = rd32(t + TD_PRCB_OFFSET), thread_off = rd32(t + TD_THREAD_OFFSET);
+	uint32_t process_off = rd32(t + TD_PROCESS_OFFSET);
+	uint32_t prcb_size = rd16(k + KDBG_SIZE_PRCB), thread_size = rd16(k + KDBG_SIZE_ETHREAD);
+	uint32_t process_size = rd16(k + KDBG_SIZE_EPROCESS);
+	uint16_t num_off = rd16(k + KDBG_OFFSET_PRCB_NUMBER), cur_off = rd16(k + KDBG_OFFSET_PRCB_CURTHREAD);
+	uint16_t proc_off = rd16(k + KDBG_OFFSET_KTHREAD_APC_PROCESS);
+	size_t cap = d->nvblocks;
+	uint64_t prcb = 0, thread = 0, process = 0;
+	int rc;
+	if (prcb_off && prcb_size && in_file(d, prcb_off, prcb_size) && num_off + 2u <= prcb_size &&
+	    cur_off + w <= prcb_size) {
+		uint16_t number = rd16(d->data + prcb_off + num_off);
+		uint64_t block = rd64(k + KDBG_KI_PROCESSOR_BLOCK);
+		if (number < d->processors && block && read_ptr(d, block + (uint64_t)number * w, &prcb) == 0 && prcb)
+			if ((rc = add_vblock(d, &cap, prcb, prcb_off, prcb_size)) < 0)
+				return rc;
+		const uint8_t *c = d->data + prcb_off + cur_off;
+		thread = d->is64 ? rd64(c) : rd32(c);
+	}
+	if (thread && thread_off && thread_size && in_file(d, thread_off, thread_size)) {
+		if ((rc = add_vblock(d, &cap, thread, thread_off, thread_size)) < 0)
+			return rc;
+		if (proc_off + w <= thread_size) {
+			const uint8_t *c = d->data + thread_off + proc_off;
+			process = d->is64 ? rd64(c) : rd32(c);
+		}
+	}
+	if (process && process_off && process_size && in_file(d, process_off, process_size))
+		if ((rc = add_vblock(d, &cap, process, process_off, process_size)) < 0)
+			return rc;
+	sort_vblocks(d);
+	return 0;
+}
+
 int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -426,6 +476,11 @@ int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *er
 		goto bad;
 	}
 	load_kdbg_from_memory(d);
+	if ((rc = map_triage_copies(d)) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory reading the dump");
+		goto bad;
+	}
 	*out = d;
 	return 0;
 bad:

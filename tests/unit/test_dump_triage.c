@@ -124,6 +124,23 @@ static void test_control_space(void **state)
 	assert_true(v == 0xffffc08bde9e1640ull);
 }
 
+/* The triage copies of the crashing thread's process: the System process,
+ * whose page directory is the one the dump header names. */
+static void test_process_copy(void **state)
+{
+	struct kd_target *t = *state;
+	uint64_t thread = 0, process = 0, dtb = 0;
+	uint32_t done = 0;
+	assert_int_equal(t->ops->read_control(t, 0, 3, &thread, 8, &done), 0);
+	assert_int_equal(t->ops->read_virtual(t, thread + 0xb8, &process, 8, &done), 0); /* KTHREAD.ApcState.Process */
+	assert_int_equal(done, 8);
+	assert_int_equal(t->ops->read_virtual(t, process + 0x28, &dtb, 8, &done), 0); /* KPROCESS.DirectoryTableBase */
+	assert_true(dtb == 0x1ad000);
+	char name[16] = "";
+	assert_int_equal(t->ops->read_virtual(t, process + 0x5a8, name, 15, &done), 0); /* EPROCESS.ImageFileName */
+	assert_string_equal(name, "System");
+}
+
 static void test_exception(void **state)
 {
 	struct kd_target *t = *state;
@@ -194,6 +211,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exception, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_space, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_memory, setup, teardown),
 	};
