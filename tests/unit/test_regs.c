@@ -470,6 +470,18 @@ static void test_r_seed000(void **state)
 	run("r $t1=ecx+2c", "");
 	run("? @$t1", "Evaluate expression: 44 = 00000000`0000002c\n");
 	run("? poi(0)", "Memory access error at ')'\n");
+	/* The documentation's example value (its 32-bit widths grown to the
+	 * 64-bit ones `?` uses; time in UTC, the docs show Pacific time). */
+	run(".formats 1c407e62",
+	    "Evaluate expression:\n"
+	    "  Hex:     00000000`1c407e62\n"
+	    "  Decimal: 473988706\n"
+	    "  Octal:   0000000000003420077142\n"
+	    "  Binary:  00000000 00000000 00000000 00000000 00011100 01000000 01111110 01100010\n"
+	    "  Chars:   .....@~b\n"
+	    "  Time:    Mon Jan  7 23:31:46 1985\n"
+	    "  Float:   low 6.36908e-022 high 0\n"
+	    "  Double:  2.34182e-315\n");
 	run("? nt!NoSuchThing", "Couldn't resolve error at 'nt!NoSuchThing'\n");
 }
 
