@@ -561,36 +561,47 @@ static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args
 		show_exception_record(eng, a);
 		kd_printf(eng, "\n");
 	}
-	char stack_cmd[64] = "kb";
+	char stack_cmd[96] = "kb", cmd[64];
 	struct kd_context c;
-	int have_ctx = 0;
+	int overridden = 0;
+	/* Show the context the bugcheck names with .cxr/.trap when those
+	 * commands exist (the registers family), else with our own layout; the
+	 * stack below is walked in it, then the default scope comes back. */
 	if (bi && bi->context == KD_BC_CTX_CXR && bc.args[bi->context_arg]) {
 		uint64_t a = bc.args[bi->context_arg];
 		kd_printf(eng, "CONTEXT:  %s -- (.cxr 0x%llx)\n", hexp(eng, a, h), cmd_addr(eng, a));
-		if (read_context_at(eng, a, &c) == 0) {
-			show_registers(eng, &c);
-			have_ctx = 1;
-		} else {
+		snprintf(cmd, sizeof cmd, ".cxr 0x%llx", cmd_addr(eng, a));
+		if (read_context_at(eng, a, &c) < 0) {
 			kd_printf(eng, "Unable to read context at %s\n", hexp(eng, a, h));
+		} else if (kd_command_find(".cxr", NULL)) {
+			kd_execute(eng, cmd);
+			overridden = kd_context_is_overridden(eng);
+		} else {
+			show_registers(eng, &c);
+			kd_context_override(eng, &c);
+			overridden = 1;
 		}
 		kd_printf(eng, "Resetting default scope\n\n");
-		snprintf(stack_cmd, sizeof stack_cmd, ".cxr 0x%llx ; kb", cmd_addr(eng, a));
+		snprintf(stack_cmd, sizeof stack_cmd, "%s ; kb", cmd);
 	} else if (bi && bi->context == KD_BC_CTX_TRAP && bc.args[bi->context_arg]) {
 		uint64_t a = bc.args[bi->context_arg];
-		kd_printf(eng, "TRAP_FRAME:  %s -- (.trap 0x%llx)\n\n", hexp(eng, a, h), cmd_addr(eng, a));
-		snprintf(stack_cmd, sizeof stack_cmd, ".trap 0x%llx ; kb", cmd_addr(eng, a));
+		kd_printf(eng, "TRAP_FRAME:  %s -- (.trap 0x%llx)\n", hexp(eng, a, h), cmd_addr(eng, a));
+		snprintf(cmd, sizeof cmd, ".trap 0x%llx", cmd_addr(eng, a));
+		if (kd_command_find(".trap", NULL)) {
+			kd_execute(eng, cmd);
+			overridden = kd_context_is_overridden(eng);
+		}
+		kd_printf(eng, "Resetting default scope\n\n");
+		snprintf(stack_cmd, sizeof stack_cmd, "%s ; kb", cmd);
 	}
 	kd_printf(eng, "PROCESS_NAME:  System\n\n");
-	/* The stack, in the context the bugcheck names, when a stack command exists. */
 	if (kd_command_find("kb", NULL)) {
 		kd_printf(eng, "STACK_TEXT:  \n");
-		if (have_ctx)
-			kd_context_override(eng, &c);
 		kd_execute(eng, "kb");
-		if (have_ctx)
-			kd_context_reset(eng);
 		kd_printf(eng, "\n");
 	}
+	if (overridden)
+		kd_context_reset(eng);
 	kd_printf(eng, "STACK_COMMAND:  %s\n\n", stack_cmd);
 	if (bi && bi->code_arg >= 0) {
 		const struct kd_module *m = kd_engine_module_by_addr(eng, bc.args[bi->code_arg + 1]);
