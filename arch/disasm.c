@@ -65,6 +65,12 @@ static void symbolic(const struct kd_disasm_env *env, uint64_t addr, char *buf, 
 		snprintf(buf, n, "%s", a);
 }
 
+static int is_symbol(const struct kd_disasm_env *env, uint64_t v)
+{
+	char sym[300];
+	return env->symbolize && env->symbolize(env->ctx, v, sym, sizeof sym) == 0 && sym[0];
+}
+
 static const char *size_name(unsigned size)
 {
 	switch (size) {
@@ -258,7 +264,7 @@ static int decode_with(csh h, const struct kd_disasm_env *env, const uint8_t *co
 	struct renderer r = { h, env };
 	struct out o = { out->operands, sizeof out->operands, strlen(out->operands) };
 	int first = 1;
-	char tmp[340];
+	char tmp[400];
 	for (unsigned i = 0; i < x->op_count && !out->is_int3; i++) {
 		const cs_x86_op *op = &x->operands[i];
 		if (stringop && drop_reg && op->type == X86_OP_REG)
@@ -277,6 +283,12 @@ static int decode_with(csh h, const struct kd_disasm_env *env, const uint8_t *co
 				if (env->machine != KD_MACHINE_AMD64)
 					out->target &= 0xffffffffu;
 				symbolic(env, out->target, tmp, sizeof tmp);
+			} else if (op->size == (env->machine == KD_MACHINE_AMD64 ? 8 : 4)
+			           && is_symbol(env, mask_bytes((uint64_t)op->imm, op->size))) {
+				/* An address-sized constant inside a module: "offset". */
+				char sym[340];
+				symbolic(env, mask_bytes((uint64_t)op->imm, op->size), sym, sizeof sym);
+				snprintf(tmp, sizeof tmp, "offset %s", sym);
 			} else {
 				kd_disasm_masm_hex(mask_bytes((uint64_t)op->imm, op->size), tmp, sizeof tmp);
 			}

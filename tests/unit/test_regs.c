@@ -215,6 +215,9 @@ static const uint8_t code_apc[] = {                                /* 8082e3c6 *
 
 static const uint8_t code_func[] = {                               /* 80500000 */
 	0x8b, 0xff, 0x85, 0xc0, 0x74, 0x05, 0x33, 0xc0, 0x40, 0xc3, 0xcc, 0x83, 0xc8, 0xff, 0xc3,
+	0x68, 0x00, 0x11, 0x40, 0x80, /* push offset nt!KfLowerIrql */
+	0x68, 0x10, 0xa0, 0x7a, 0xf0, /* push offset vicamusb+0x2010 */
+	0x68, 0x00, 0x00, 0x00, 0x80, /* push 80000000h: in no module */
 };
 
 static void add_region(uint64_t addr, const void *data, size_t len)
@@ -518,6 +521,11 @@ static void test_u_uf(void **state)
 	    "nt!TestFunc+0xb:\n"
 	    "8050000b 83c8ff          or      eax,0FFFFFFFFh\n"
 	    "8050000e c3              ret\n");
+	run("u 8050000f L3",
+	    "nt!TestFunc+0xf:\n"
+	    "8050000f 6800114080      push    offset nt!KfLowerIrql (80401100)\n"
+	    "80500014 6810a07af0      push    offset vicamusb+0x2010 (f07aa010)\n"
+	    "80500019 6800000080      push    80000000h\n");
 	run("ub 8050000b L2",
 	    "nt!TestFunc+0x9:\n"
 	    "80500009 c3              ret\n"
