@@ -324,6 +324,44 @@ static void test_command_and_dump_of_dump(void **state)
 	destroy(f);
 }
 
+/* x86: .bugcheck in the layout of the WinDbg transcript (seed 001), and
+ * !analyze -v's trap-frame suggestion, on a synthetic PAGEDUMP. */
+static void test_x86_bugcheck_commands(void **state)
+{
+	(void)state;
+	struct synth s;
+	synth_init(&s, KD_MACHINE_I386);
+	size_t n;
+	uint8_t *b = synth_full_dump(&s, &n);
+	char err[256];
+	struct kd_target *t;
+	assert_int_equal(kd_dump_target_open_buffer(b, n, &t, err, sizeof err), 0);
+	free(b);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct kd_engine *e = kd_engine_new(&loop, out_cb, NULL);
+	assert_int_equal(kd_engine_open_target(e, t), 0);
+	output[0] = '\0';
+	assert_int_equal(kd_execute(e, ".bugcheck"), 0);
+	assert_string_equal(output, "Bugcheck code 0000008E\nArguments 80000003 8082e3e0 f78aec38 00000000\n");
+	output[0] = '\0';
+	assert_int_equal(kd_execute(e, "!analyze -v"), 0);
+	assert_non_null(strstr(output, "KERNEL_MODE_EXCEPTION_NOT_HANDLED (8e)\n"));
+	assert_non_null(strstr(output, "Arg1: 80000003, The exception code that was not handled\n"));
+	assert_non_null(strstr(output, "Arg3: f78aec38, Trap Frame\n"));
+	assert_non_null(strstr(output, "STACK_COMMAND:  .trap 0xfffffffff78aec38 ; kb\n"));
+	output[0] = '\0';
+	assert_int_equal(kd_execute(e, "!pte 80400123"), 0);
+	assert_non_null(strstr(output, "PDE at C0300804            PTE at C0201000\n"));
+	assert_non_null(strstr(output, "pfn 2         ---DA--KWEV  pfn 3         ---DA--KWEV\n"));
+	output[0] = '\0';
+	assert_int_equal(kd_execute(e, "!vtop 0 80400123"), 0);
+	assert_non_null(strstr(output, "X86VtoP: PDE 00001804 - 00002063\n"));
+	assert_non_null(strstr(output, "Virtual address 80400123 translates to physical address 3123.\n"));
+	kd_engine_free(e);
+	uv_loop_close(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_full_x86),
 		cmocka_unit_test(test_kernel_x86),
 		cmocka_unit_test(test_command_and_dump_of_dump),
+		cmocka_unit_test(test_x86_bugcheck_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
