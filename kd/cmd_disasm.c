@@ -106,15 +106,17 @@ static uint64_t symbol_start(struct kd_engine *eng, uint64_t addr, char *name, s
 static uint64_t function_start(struct kd_engine *eng, uint64_t addr)
 {
 	uint64_t s = symbol_start(eng, addr, NULL, 0);
-	if (s || kd_engine_machine(eng) != KD_MACHINE_AMD64)
+	if (kd_engine_machine(eng) != KD_MACHINE_AMD64)
 		return s;
+	/* The function table is exact where a public symbol (an export
+	 * far before addr) is not: take whichever start is closer. */
 	const struct kd_module *m = kd_engine_module_by_addr(eng, addr);
 	struct kd_disasm_env env;
 	kd_disasm_env_engine(&env, eng);
 	uint64_t b, e;
-	if (m && kd_x64_pdata_lookup(&env, m->base, addr, &b, &e) == 0)
+	if (m && kd_x64_pdata_lookup(&env, m->base, addr, &b, &e) == 0 && b > s)
 		return b;
-	return 0;
+	return s;
 }
 
 /* "[Address] [L Count | Range]" with Count in instructions. *has_end
