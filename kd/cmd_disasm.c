@@ -296,10 +296,10 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 	if (!kd_engine_is_64bit(eng))
 		addr &= 0xffffffffu;
 	char fname[512] = "";
-	uint64_t func = symbol_start(eng, addr, fname, sizeof fname);
-	int by_table = 0;
-	if (!func && (func = function_start(eng, addr)) != 0)
-		by_table = 1;
+	uint64_t sym_start = symbol_start(eng, addr, fname, sizeof fname);
+	uint64_t func = function_start(eng, addr);
+	/* The function table knows the function better than the symbol. */
+	int by_table = func && func != sym_start;
 	if (!func)
 		func = addr;
 	struct kd_disasm_env env;
