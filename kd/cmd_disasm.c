@@ -354,6 +354,15 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 	}
 	/* Print blocks in address order, each with its symbol line. */
 	size_t n = done.n;
+	if (!ends || (n == 1 && ends[0] == done.starts[0])) {
+		/* Not even one instruction at the start. */
+		int rc = ends ? KD_EINVAL : KD_ENOMEM;
+		kd_eprintf(eng, ends ? "No code found, aborting\n" : "Out of memory\n");
+		free(todo.starts);
+		free(done.starts);
+		free(ends);
+		return rc;
+	}
 	uint64_t (*pairs)[2] = malloc(n * sizeof *pairs);
 	if (!pairs) {
 		free(todo.starts);
