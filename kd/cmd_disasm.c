@@ -356,7 +356,7 @@ static int cmd_uf(struct kd_engine *eng, const char *name, const char *args)
 	size_t n = done.n;
 	if (!ends || (n == 1 && ends[0] == done.starts[0])) {
 		/* Not even one instruction at the start. */
-		int rc = ends ? KD_EINVAL : KD_ENOMEM;
+		rc = ends ? KD_EINVAL : KD_ENOMEM;
 		kd_eprintf(eng, ends ? "No code found, aborting\n" : "Out of memory\n");
 		free(todo.starts);
 		free(done.starts);
