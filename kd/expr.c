@@ -23,8 +23,9 @@
 #include "kd/engine.h"
 #include "kd/error.h"
 
-/* Deep enough for any real expression, small enough for the C stack. */
-#define MAX_DEPTH 200
+/* Recursion steps (about nine per parenthesis level): deep enough for
+ * any real expression, small enough for the C stack. */
+#define MAX_DEPTH 1000
 
 struct parser {
 	const struct kd_expr_ops *ops;

@@ -316,7 +316,8 @@ static void test_spaces_end_expression(void **state)
 	assert_string_equal(end, " L 2");
 	assert_int_equal(kd_eval(eng(), "1;r", &v, &end), 0);
 	assert_string_equal(end, ";r");
-	/* Deep nesting is refused, not a stack overflow. */
+	/* Real nesting works; absurd nesting is refused, not a stack overflow. */
+	assert_int_equal(ev("((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))"), 1);
 	char deep[4096];
 	memset(deep, '(', sizeof deep - 1);
 	deep[sizeof deep - 1] = '\0';
