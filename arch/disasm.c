@@ -484,8 +484,10 @@ static uint64_t back_from_function(const struct kd_disasm_env *env, csh h, uint6
 		starts[n++] = func + off;
 		off += in.size;
 	}
-	if (off == len && n >= count)
-		result = starts[n - count];
+	/* WinDbg's ub does not go back past the start of the function
+	 * (seed 000: six instructions after nt!IoIsOperationSynchronous). */
+	if (off == len)
+		result = n >= count ? starts[n - count] : func;
 out:
 	free(buf);
 	free(starts);

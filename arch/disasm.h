@@ -81,8 +81,9 @@ void kd_disasm_masm_hex(uint64_t v, char *buf, size_t n);
 
 /* The address of the instruction `count` instructions before addr, found
  * by decoding forward from `func_start` when it is known (non-zero and
- * below addr) and lands on addr, else by decoding from many points back
- * and taking the boundaries most of them agree on. */
+ * below addr) and lands on addr — never going back past func_start, as
+ * WinDbg's ub — else by decoding from many points back and taking the
+ * boundaries most of them agree on. */
 uint64_t kd_disasm_back(const struct kd_disasm_env *env, uint64_t addr, unsigned count,
                         uint64_t func_start);
 

@@ -207,7 +207,11 @@ static struct kd_x86_ktss tss;
 static const uint8_t code_mov[] = { 0x89, 0x0a };                  /* 804676c8 */
 static const uint8_t code_cmp[] = { 0x39, 0x45, 0x0c };            /* f07a973b */
 static const uint8_t code_push[] = { 0x57 };                       /* bfb2b7f4 */
-static const uint8_t code_test[] = { 0xf6, 0x41, 0x2c, 0x02 };     /* 8081c7c4 */
+static const uint8_t code_test[] = {                               /* 8081c7b1 */
+	0x90, 0x90, 0x90, 0x90, 0x90, /* the previous function's padding */
+	0x8b, 0xff, 0x55, 0x8b, 0xec, 0x8b, 0x45, 0x08, 0x8b, 0x48, 0x60, 0x8b, 0x49, 0x18,
+	0xf6, 0x41, 0x2c, 0x02,                                    /* 8081c7c4 */
+};
 static const uint8_t code_apc[] = {                                /* 8082e3c6 */
 	0x32, 0xc9, 0xff, 0x25, 0x08, 0x11, 0x80, 0x80, 0x64, 0xa1, 0x24, 0x01, 0x00, 0x00,
 	0xc6, 0x40, 0x3d, 0x01, 0xff, 0x25, 0x98, 0x10, 0x80, 0x80, 0xcc, 0xcc, 0xcc, 0xcc,
@@ -286,7 +290,7 @@ static int setup(void **state)
 	add_region(0x804676c8, code_mov, sizeof code_mov);
 	add_region(0xf07a973b, code_cmp, sizeof code_cmp);
 	add_region(0xbfb2b7f4, code_push, sizeof code_push);
-	add_region(0x8081c7c4, code_test, sizeof code_test);
+	add_region(0x8081c7b1, code_test, sizeof code_test);
 	add_region(0x8082e3c6, code_apc, sizeof code_apc);
 	add_region(0x80500000, code_func, sizeof code_func);
 
@@ -470,6 +474,15 @@ static void test_r_seed000(void **state)
 	    "cs=0008  ss=0010  ds=0023  es=0023  fs=0030  gs=0000             efl=00010296\n"
 	    "nt!IoIsOperationSynchronous+0xe:\n"
 	    "8081c7c4 f6412c02        test    byte ptr [ecx+2Ch],2 ds:0023:0000002c=??\n");
+	/* Seed 000's ub, column for column: it stops at the function start. */
+	run("ub 8081c7c4",
+	    "nt!IoIsOperationSynchronous:\n"
+	    "8081c7b6 8bff            mov     edi,edi\n"
+	    "8081c7b8 55              push    ebp\n"
+	    "8081c7b9 8bec            mov     ebp,esp\n"
+	    "8081c7bb 8b4508          mov     eax,dword ptr [ebp+8]\n"
+	    "8081c7be 8b4860          mov     ecx,dword ptr [eax+60h]\n"
+	    "8081c7c1 8b4918          mov     ecx,dword ptr [ecx+18h]\n");
 	run("r $t1=ecx+2c", "");
 	run("? @$t1", "Evaluate expression: 44 = 00000000`0000002c\n");
 	run("? poi(0)", "Memory access error at ')'\n");
