@@ -153,10 +153,14 @@ static void render_mem(struct renderer *r, const cs_insn *ci, const cs_x86_op *o
 		}
 		if (seg == X86_REG_INVALID)
 			put(o, "ds:");
-		if (env->machine == KD_MACHINE_AMD64)
-			kd_disasm_masm_hex(a, tmp, sizeof tmp);
-		else
+		/* The moffs forms (mov eax,[addr]: opcodes A0-A3) hold an
+		 * address and show all its digits, fs:[00000124h]; a ModRM
+		 * displacement shows as a number, fs:[198Ch] (seed 001). */
+		uint8_t opc = ci->detail->x86.opcode[0];
+		if (env->machine != KD_MACHINE_AMD64 && opc >= 0xa0 && opc <= 0xa3)
 			masm_hex_width(a, 8, tmp, sizeof tmp);
+		else
+			kd_disasm_masm_hex(a, tmp, sizeof tmp);
 		put(o, "[");
 		put(o, tmp);
 		put(o, "]");

@@ -234,11 +234,10 @@ static int cmd_u(struct kd_engine *eng, const char *name, const char *args)
 	}
 	uint64_t a = addr;
 	if (has_end) {
+		/* The range ends before its end address (seed 001's
+		 * "u 82a85e1b 82a85e7d" stops at 82a85e7b). */
 		for (int first = 1; a < end_addr && !kd_engine_canceled(eng); first = 0)
 			a = print_insn(eng, &env, a, first, NULL);
-		/* WinDbg includes the instruction at the end address. */
-		if (a == end_addr)
-			a = print_insn(eng, &env, a, 0, NULL);
 	} else {
 		for (uint64_t i = 0; i < count && !kd_engine_canceled(eng); i++)
 			a = print_insn(eng, &env, a, i == 0, NULL);

@@ -146,6 +146,21 @@ static void test_seed_lines(void **state)
 		{ 0xf07a973b, { 0x39, 0x45, 0x0c }, 3, "f07a973b 39450c cmp dword ptr [ebp+0Ch],eax" },
 		{ 0x804676c8, { 0x89, 0x0a }, 2, "804676c8 890a mov dword ptr [edx],ecx" },
 		{ 0xbfb2b7f4, { 0x57 }, 1, "bfb2b7f4 57 push edi" },
+		/* Seed 001, second part. */
+		{ 0x82a85e3a, { 0x64, 0x89, 0x0d, 0x8c, 0x19, 0x00, 0x00 }, 7,
+		  "82a85e3a 64890d8c190000 mov dword ptr fs:[198Ch],ecx" },
+		{ 0x82a85e49, { 0x64, 0xff, 0x05, 0x90, 0x36, 0x00, 0x00 }, 7,
+		  "82a85e49 64ff0590360000 inc dword ptr fs:[3690h]" },
+		{ 0x82a85e25, { 0xf0, 0x0f, 0xb1, 0x96, 0xa4, 0x18, 0x00, 0x00 }, 8,
+		  "82a85e25 f00fb196a4180000 lock cmpxchg dword ptr [esi+18A4h],edx" },
+		{ 0x82a85e7d, { 0x8d, 0x49, 0x00 }, 3, "82a85e7d 8d4900 lea ecx,[ecx]" },
+		{ 0x82a85e5a, { 0xc2, 0x18, 0x00 }, 3, "82a85e5a c21800 ret 18h" },
+		{ 0x82a85e30, { 0xd1, 0xe9 }, 2, "82a85e30 d1e9 shr ecx,1" },
+		{ 0x82a85e35, { 0x72, 0xdf }, 2, "82a85e35 72df jb 82a85e16" },
+		{ 0x82a85e79, { 0xf3, 0x90 }, 2, "82a85e79 f390 pause" },
+		{ 0x963a557b, { 0xb1, 0x1f }, 2, "963a557b b11f mov cl,1Fh" },
+		{ 0x963a558a, { 0x88, 0x45, 0xff }, 3, "963a558a 8845ff mov byte ptr [ebp-1],al" },
+		{ 0x963a55a7, { 0xff, 0xd6 }, 2, "963a55a7 ffd6 call esi" },
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		check_line(&env, lines[i].addr, lines[i].b, lines[i].n, lines[i].text);

@@ -518,8 +518,7 @@ static void test_u_uf(void **state)
 	run("u nt!TestFunc+9 nt!TestFunc+0xb",
 	    "nt!TestFunc+0x9:\n"
 	    "80500009 c3              ret\n"
-	    "8050000a cc              int     3\n"
-	    "8050000b 83c8ff          or      eax,0FFFFFFFFh\n");
+	    "8050000a cc              int     3\n");
 	run("uf nt!TestFunc+6",
 	    "nt!TestFunc:\n"
 	    "80500000 8bff            mov     edi,edi\n"
