@@ -595,6 +595,22 @@ static void test_trap_x64(void **state)
 	    "fffff880`03c7d3cd 488b4818        mov     rcx,qword ptr [rax+18h]\n");
 }
 
+/* Seed 001's processor 3, whose context the dump did not capture. */
+static void test_r_zero_context(void **state)
+{
+	(void)state;
+	kd_engine_free(eng);
+	memset(&fake.ctx, 0, sizeof fake.ctx);
+	fake.ctx.machine = KD_MACHINE_I386;
+	eng = kd_engine_new(NULL, on_output, &out);
+	assert_int_equal(kd_engine_open_target(eng, &target), 0);
+	run("r",
+	    "eax=00000000 ebx=00000000 ecx=00000000 edx=00000000 esi=00000000 edi=00000000\n"
+	    "eip=00000000 esp=00000000 ebp=00000000 iopl=0         nv up di pl nz na po nc\n"
+	    "cs=0000  ss=0000  ds=0000  es=0000  fs=0000  gs=0000             efl=00000000\n"
+	    "00000000 ??              ???\n");
+}
+
 /* Every combination of OF DF IF SF ZF AF PF CF gives WinDbg's mnemonics
  * (documented pairs: ov/nv, dn/up, ei/di, ng/pl, zr/nz, ac/na, pe/po,
  * cy/nc), whatever the other bits hold. */
@@ -676,6 +692,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tss_seed002, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_r_seed000, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_u_uf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_r_zero_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trap_x64, setup, teardown),
 		cmocka_unit_test(test_flags_all_combinations),
 		cmocka_unit_test(test_triage_dump_cxr),
