@@ -164,6 +164,43 @@ static void test_seed_lines(void **state)
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		check_line(&env, lines[i].addr, lines[i].b, lines[i].n, lines[i].text);
+
+	/* Seed 000's x64 ub, exact columns this time (its blanks survived). */
+	static const char *const syms64[] = {
+		"fffffa6006c919a0", "dfsc!DfscConnOpenIpcConnectionCallout", NULL, NULL,
+	};
+	struct image im64 = { 0, NULL, 0, syms64 };
+	struct kd_disasm_env env64 = { KD_MACHINE_AMD64, img_read, img_symbolize, &im64 };
+	static const struct {
+		uint64_t addr;
+		uint8_t b[8];
+		size_t n;
+		const char *text;
+	} lines64[] = {
+		{ 0xfffffa6006c91cb1ull, { 0x48, 0x8b, 0x88, 0xb8, 0x00, 0x00, 0x00 }, 7,
+		  "fffffa60`06c91cb1 488b88b8000000  mov     rcx,qword ptr [rax+0B8h]" },
+		{ 0xfffffa6006c91cb8ull, { 0x0f, 0xba, 0x61, 0x10, 0x0a }, 5,
+		  "fffffa60`06c91cb8 0fba61100a      bt      dword ptr [rcx+10h],0Ah" },
+		{ 0xfffffa6006c91cbdull, { 0x45, 0x0f, 0x42, 0xdf }, 4,
+		  "fffffa60`06c91cbd 450f42df        cmovb   r11d,r15d" },
+		{ 0xfffffa6006c91cc1ull, { 0x48, 0x8b, 0x43, 0x38 }, 4,
+		  "fffffa60`06c91cc1 488b4338        mov     rax,qword ptr [rbx+38h]" },
+		{ 0xfffffa6006c91cc5ull, { 0x48, 0x8d, 0x54, 0x24, 0x40 }, 5,
+		  "fffffa60`06c91cc5 488d542440      lea     rdx,[rsp+40h]" },
+		{ 0xfffffa6006c91ccaull, { 0x48, 0x8d, 0x0d, 0xcf, 0xfc, 0xff, 0xff }, 7,
+		  "fffffa60`06c91cca 488d0dcffcffff  lea     rcx,[dfsc!DfscConnOpenIpcConnectionCallout (fffffa60`06c919a0)]" },
+		{ 0xfffffa6006c91cd1ull, { 0x48, 0x89, 0x44, 0x24, 0x48 }, 5,
+		  "fffffa60`06c91cd1 4889442448      mov     qword ptr [rsp+48h],rax" },
+		{ 0xfffffa6006c91cd6ull, { 0x48, 0x8d, 0x84, 0x24, 0x90, 0x00, 0x00, 0x00 }, 8,
+		  "fffffa60`06c91cd6 488d842490000000 lea     rax,[rsp+90h]" },
+	};
+	for (size_t i = 0; i < sizeof lines64 / sizeof lines64[0]; i++) {
+		struct kd_insn in;
+		char line[512];
+		kd_disasm_decode(&env64, lines64[i].b, lines64[i].n, lines64[i].addr, &in);
+		kd_disasm_format(&env64, &in, line, sizeof line);
+		assert_string_equal(line, lines64[i].text);
+	}
 }
 
 /* The column layout: 16-wide bytes, 7-wide mnemonic, then a space. */
