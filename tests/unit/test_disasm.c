@@ -99,6 +99,7 @@ static const char *const seed_syms[] = {
 	"80a5d8f3", "hal!HalpIpiHandler+0xc3",
 	"80a5b010", "hal!_imp_Kei386EoiHelper",
 	"80a5b020", "hal!_imp__KiIpiServiceRoutine",
+	"8042bf14", "nt!KeBugCheckEx",
 	NULL, NULL,
 };
 
@@ -146,6 +147,9 @@ static void test_seed_lines(void **state)
 		{ 0xf07a973b, { 0x39, 0x45, 0x0c }, 3, "f07a973b 39450c cmp dword ptr [ebp+0Ch],eax" },
 		{ 0x804676c8, { 0x89, 0x0a }, 2, "804676c8 890a mov dword ptr [edx],ecx" },
 		{ 0xbfb2b7f4, { 0x57 }, 1, "bfb2b7f4 57 push edi" },
+		/* Seed 002 (its other lines use the 2000-era notation). */
+		{ 0x80464b1a, { 0xe8, 0xf5, 0x73, 0xfc, 0xff }, 5,
+		  "80464b1a e8f573fcff call nt!KeBugCheckEx (8042bf14)" },
 		/* Seed 001, second part. */
 		{ 0x82a85e3a, { 0x64, 0x89, 0x0d, 0x8c, 0x19, 0x00, 0x00 }, 7,
 		  "82a85e3a 64890d8c190000 mov dword ptr fs:[198Ch],ecx" },
