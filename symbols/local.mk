@@ -40,3 +40,7 @@ KD_TESTS += tests/unit/test_undname
 check_PROGRAMS += tests/unit/test_pdb_types
 tests_unit_test_pdb_types_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_pdb_types
+
+check_PROGRAMS += tests/unit/test_sympath
+tests_unit_test_sympath_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_sympath
