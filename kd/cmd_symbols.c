@@ -148,22 +148,81 @@ static int cmd_lm(struct kd_engine *eng, const char *name, const char *args)
 
 /* --- x and ln --------------------------------------------------------- */
 
-static void print_sym(struct kd_engine *eng, const struct kd_module *m, const struct kd_sym_entry *e,
-                      const char *indent, int with_addr)
+/* What `x` shows after a typed data symbol: its value for scalars, its
+ * type for aggregates. */
+static void data_value(struct kd_engine *eng, struct kd_types *types, const struct kd_sym_entry *e,
+                       char *out, size_t n)
 {
-	char a[20];
+	struct kd_type_info info;
+	uint8_t b[8] = { 0 };
+	size_t done = 0;
+	if (kd_types_get(types, e->type_index, &info) < 0) {
+		snprintf(out, n, "<no type information>");
+		return;
+	}
+	int scalar = (info.kind == KD_TYPE_BASE && info.size && info.size <= 8 && info.base != KD_BASE_VOID) ||
+	             info.kind == KD_TYPE_POINTER || (info.kind == KD_TYPE_ENUM && info.size <= 8);
+	if (!scalar) {
+		kd_types_c_name(types, e->type_index, out, n);
+		return;
+	}
+	size_t size = info.kind == KD_TYPE_POINTER ? kd_engine_pointer_size(eng) : (size_t)info.size;
+	if (kd_read_virtual(eng, e->addr, b, size, &done) < 0 || done < size) {
+		snprintf(out, n, "<Memory access error>");
+		return;
+	}
+	uint64_t v = 0;
+	for (size_t i = 0; i < size; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	if (info.kind == KD_TYPE_POINTER) {
+		char a[20];
+		snprintf(out, n, "0x%s", kd_format_addr(eng, v, a));
+	} else if (info.base == KD_BASE_SIGNED || info.kind == KD_TYPE_ENUM) {
+		int64_t sv = size < 8 && (v >> (8 * size - 1)) ? (int64_t)(v | ~0ull << (8 * size)) : (int64_t)v;
+		snprintf(out, n, "0n%lld", (long long)sv);
+	} else if (info.base == KD_BASE_FLOAT) {
+		double d;
+		if (size == 4) {
+			float f;
+			uint32_t u = (uint32_t)v;
+			memcpy(&f, &u, 4);
+			d = f;
+		} else {
+			memcpy(&d, &v, 8);
+		}
+		snprintf(out, n, "%g", d);
+	} else {
+		snprintf(out, n, "0x%0*llx", (int)(2 * size), (unsigned long long)v);
+	}
+}
+
+static void print_sym(struct kd_engine *eng, struct kd_symbols *s, const struct kd_module *m,
+                      const struct kd_sym_entry *e, const char *indent, int with_addr)
+{
+	char a[20], params[1024];
+	struct kd_types *types = NULL;
 	if (with_addr)
 		kd_printf(eng, "%s%s %s!%s", indent, kd_format_addr(eng, e->addr, a), m->name, e->name);
 	else
 		kd_printf(eng, "%s%s!%s", indent, m->name, e->name);
-	if (e->is_function)
-		kd_printf(eng, " (<no parameter info>)\n");
-	else
+	if (!e->is_public && e->type_index && kd_symbols_types(s, m, &types) < 0)
+		types = NULL;
+	if (e->is_function) {
+		if (!types || kd_types_params(types, e->type_index, params, sizeof params) < 0)
+			snprintf(params, sizeof params, "(<no parameter info>)");
+		kd_printf(eng, " %s\n", params);
+	} else if (types) {
+		char v[600];
+		data_value(eng, types, e, v, sizeof v);
+		kd_printf(eng, " = %s\n", v);
+	} else {
 		kd_printf(eng, " = <no type information>\n");
+	}
 }
 
 struct x_ctx {
 	struct kd_engine *eng;
+	struct kd_symbols *s;
 	const struct kd_module *m;
 	size_t count;
 };
@@ -171,7 +230,7 @@ struct x_ctx {
 static int x_one(void *ctx, const struct kd_sym_entry *e)
 {
 	struct x_ctx *x = ctx;
-	print_sym(x->eng, x->m, e, "", 1);
+	print_sym(x->eng, x->s, x->m, e, "", 1);
 	x->count++;
 	return kd_engine_canceled(x->eng);
 }
@@ -210,7 +269,7 @@ static int cmd_x(struct kd_engine *eng, const char *name, const char *args)
 		if (!kd_symbols_wildcard(modpat, m->name))
 			continue;
 		any = 1;
-		struct x_ctx x = { eng, m, 0 };
+		struct x_ctx x = { eng, s, m, 0 };
 		kd_symbols_enum(s, m, sympat, x_one, &x);
 		if (kd_engine_canceled(eng))
 			return KD_ECANCELED;
@@ -224,6 +283,7 @@ static int cmd_x(struct kd_engine *eng, const char *name, const char *args)
 
 struct exact_ctx {
 	struct kd_engine *eng;
+	struct kd_symbols *s;
 	const struct kd_module *m;
 	uint64_t addr;
 };
@@ -232,7 +292,7 @@ static int exact_one(void *ctx, const struct kd_sym_entry *e)
 {
 	struct exact_ctx *x = ctx;
 	if (e->addr == x->addr)
-		print_sym(x->eng, x->m, e, "    ", 0);
+		print_sym(x->eng, x->s, x->m, e, "    ", 0);
 	return 0;
 }
 
@@ -264,7 +324,7 @@ static int cmd_ln(struct kd_engine *eng, const char *name, const char *args)
 	kd_printf(eng, "\n");
 	if (addr == prev.addr) {
 		kd_printf(eng, "Exact matches:\n");
-		struct exact_ctx x = { eng, m, addr };
+		struct exact_ctx x = { eng, s, m, addr };
 		kd_symbols_enum(s, m, "*", exact_one, &x);
 	}
 	return 0;

@@ -606,7 +606,8 @@ static int decode(const struct kd_pdb *pdb, const uint8_t *rec, const uint8_t *e
 		s->kind = KD_PDB_SYM_PROC;
 		s->is_function = 1;
 		s->size = rd32(r + 12);
-		s->type_index = rd32(r + 24);
+		/* the _ID forms point into the IPI stream, not at a type */
+		s->type_index = kind == S_LPROC32_ID || kind == S_GPROC32_ID ? 0 : rd32(r + 24);
 		s->offset = rd32(r + 28);
 		s->section = rd16(r + 32);
 		s->name = cstr(r + 35, rend);

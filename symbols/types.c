@@ -118,6 +118,8 @@ int kd_types_open(struct kd_pdb *pdb, struct kd_types **out)
 	t->first = first;
 	t->ptr_size = 8;
 	uint32_t want = last - first;
+	if (want > bytes / 4)
+		want = bytes / 4; /* every record takes at least 4 bytes */
 	t->offsets = malloc((want ? want : 1) * sizeof *t->offsets);
 	if (!t->offsets) {
 		free(t);
@@ -610,4 +612,131 @@ const char *kd_types_enum_name(struct kd_types *t, uint32_t index, int64_t v)
 	struct enum_find e = { v, NULL };
 	kd_types_fields(t, index, enum_one, &e);
 	return e.name;
+}
+
+static const char *c_simple(uint32_t kind)
+{
+	switch (kind) {
+	case 0x03: return "void";
+	case 0x08: return "HRESULT";
+	case 0x10: return "signed char";
+	case 0x20: return "unsigned char";
+	case 0x68: return "signed char";
+	case 0x69: return "unsigned char";
+	case 0x70: return "char";
+	case 0x71: return "wchar_t";
+	case 0x7a: return "char16_t";
+	case 0x7b: return "char32_t";
+	case 0x11: case 0x72: return "short";
+	case 0x21: case 0x73: return "unsigned short";
+	case 0x12: return "long";
+	case 0x22: return "unsigned long";
+	case 0x74: return "int";
+	case 0x75: return "unsigned int";
+	case 0x13: case 0x76: return "__int64";
+	case 0x23: case 0x77: return "unsigned __int64";
+	case 0x40: return "float";
+	case 0x41: return "double";
+	case 0x42: return "long double";
+	case 0x30: return "bool";
+	default: return "<unknown>";
+	}
+}
+
+static int c_name_rec(struct kd_types *t, uint32_t ti, char *buf, size_t n, int depth)
+{
+	if (depth > MAX_CHAIN) {
+		snprintf(buf, n, "<unknown>");
+		return KD_EFORMAT;
+	}
+	if (ti < 0x1000) {
+		if ((ti >> 8) & 0xf)
+			snprintf(buf, n, "%s *", c_simple(ti & 0xff));
+		else
+			snprintf(buf, n, "%s", c_simple(ti & 0xff));
+		return 0;
+	}
+	uint16_t kind;
+	const uint8_t *p;
+	size_t len;
+	char inner[512];
+	if (kd_types_record(t, ti, &kind, &p, &len) < 0) {
+		snprintf(buf, n, "<unknown>");
+		return KD_ENOTFOUND;
+	}
+	struct udt u;
+	switch (kind) {
+	case LF_MODIFIER:
+		return len >= 4 ? c_name_rec(t, rd32(p), buf, n, depth + 1) : KD_EFORMAT;
+	case LF_POINTER: {
+		if (len < 8)
+			return KD_EFORMAT;
+		unsigned mode = (rd32(p + 4) >> 5) & 7;
+		const char *sym = mode == 1 ? "&" : mode == 4 ? "&&" : "*";
+		c_name_rec(t, rd32(p), inner, sizeof inner, depth + 1);
+		size_t l = strlen(inner);
+		snprintf(buf, n, "%s%s%s", inner, l && inner[l - 1] == '*' ? "" : " ", sym);
+		return 0;
+	}
+	case LF_PROCEDURE:
+	case LF_MFUNCTION:
+		snprintf(buf, n, "<function>");
+		return 0;
+	case LF_ARRAY:
+		if (len < 4)
+			return KD_EFORMAT;
+		c_name_rec(t, rd32(p), inner, sizeof inner, depth + 1);
+		snprintf(buf, n, "%s []", inner);
+		return 0;
+	default:
+		if (udt_of(kind, p, len, &u) < 0) {
+			snprintf(buf, n, "<unknown>");
+			return KD_EFORMAT;
+		}
+		snprintf(buf, n, "%s %s", kind == LF_CLASS ? "class" : kind == LF_UNION ? "union" :
+		         kind == LF_ENUM ? "enum" : "struct", u.name);
+		return 0;
+	}
+}
+
+int kd_types_c_name(struct kd_types *t, uint32_t index, char *buf, size_t n)
+{
+	return c_name_rec(t, index, buf, n, 0);
+}
+
+int kd_types_params(struct kd_types *t, uint32_t proc, char *buf, size_t n)
+{
+	uint16_t kind;
+	const uint8_t *p;
+	size_t len;
+	uint32_t args;
+	if (kd_types_record(t, proc, &kind, &p, &len) < 0)
+		return KD_ENOTFOUND;
+	if (kind == LF_PROCEDURE && len >= 12)
+		args = rd32(p + 8);
+	else if (kind == LF_MFUNCTION && len >= 20)
+		args = rd32(p + 16);
+	else
+		return KD_EINVAL;
+	const uint8_t *a;
+	size_t alen;
+	if (kd_types_record(t, args, &kind, &a, &alen) < 0 || kind != 0x1201 || alen < 4)
+		return KD_EFORMAT;
+	uint32_t count = rd32(a);
+	if (count > (alen - 4) / 4)
+		return KD_EFORMAT;
+	size_t at = 0;
+	at += (size_t)snprintf(buf, n, "(");
+	for (uint32_t i = 0; i < count && at < n; i++) {
+		char one[512];
+		uint32_t ti = rd32(a + 4 + 4 * i);
+		if (ti == 0)
+			snprintf(one, sizeof one, "...");
+		else
+			c_name_rec(t, ti, one, sizeof one, 0);
+		at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? ", " : "", one);
+	}
+	if (at < n)
+		snprintf(buf + at, n - at, "%s)", count ? "" : "void");
+	return 0;
 }

@@ -77,6 +77,11 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
                     int (*fn)(void *ctx, const struct kd_type_field *f), void *ctx);
 /* The enumerate of enum `index` with value v, NULL when none. */
 const char *kd_types_enum_name(struct kd_types *t, uint32_t index, int64_t v);
+/* C-style type text as `x` shows parameters ("char **", "struct _X *"). */
+int kd_types_c_name(struct kd_types *t, uint32_t index, char *buf, size_t n);
+/* "(int, char **)" for a procedure type, "(void)" without parameters. */
+int kd_types_params(struct kd_types *t, uint32_t proc, char *buf, size_t n);
+
 /* Raw record access for tests: the leaf kind and bytes after it. */
 int kd_types_record(struct kd_types *t, uint32_t index, uint16_t *kind, const uint8_t **data, size_t *len);
 
