@@ -453,25 +453,10 @@ static void show_registers(struct kd_engine *eng, const struct kd_context *c)
 		kd_printf(eng, "%s:\n", sym);
 }
 
-/* Print an EXCEPTION_RECORD read from target memory, as .exr does. */
-static int show_exception_record(struct kd_engine *eng, uint64_t addr)
+/* An exception record as .exr prints it. */
+static void print_exception(struct kd_engine *eng, uint32_t code, uint32_t flags, uint64_t where,
+                            uint32_t np, const uint64_t *p)
 {
-	int is64 = kd_engine_is_64bit(eng);
-	uint8_t b[ER64_SIZE];
-	size_t n = is64 ? ER64_SIZE : ER32_SIZE, done = 0;
-	if (kd_read_virtual(eng, addr, b, n, &done) < 0 || done < n) {
-		char a[20];
-		kd_printf(eng, "Unable to read exception record at %s\n", kd_format_addr(eng, addr, a));
-		return KD_EUNREADABLE;
-	}
-	uint32_t code = le32(b), flags = le32(b + 4);
-	uint64_t where = is64 ? le64(b + ER64_ADDRESS) : le32(b + ER32_ADDRESS);
-	uint32_t np = le32(b + (is64 ? ER64_NPARAMS : ER32_NPARAMS));
-	uint64_t p[15] = { 0 };
-	if (np > 15)
-		np = 15;
-	for (uint32_t i = 0; i < np; i++)
-		p[i] = is64 ? le64(b + ER64_PARAMS + 8 * i) : le32(b + ER32_PARAMS + 4 * i);
 	char h[20], sym[256];
 	if (kd_format_symbol(eng, where, sym, sizeof sym) == 0)
 		kd_printf(eng, "ExceptionAddress: %s (%s)\n", hexp(eng, where, h), sym);
@@ -489,6 +474,26 @@ static int show_exception_record(struct kd_engine *eng, uint64_t addr)
 	if (code == 0xc0000005 && np >= 2)
 		kd_printf(eng, "Attempt to %s address %s\n",
 		          p[0] == 1 ? "write to" : p[0] == 8 ? "execute non-executable" : "read from", hexp(eng, p[1], h));
+}
+
+/* Print an EXCEPTION_RECORD read from target memory. */
+static int show_exception_record(struct kd_engine *eng, uint64_t addr)
+{
+	int is64 = kd_engine_is_64bit(eng);
+	uint8_t b[ER64_SIZE];
+	size_t n = is64 ? ER64_SIZE : ER32_SIZE, done = 0;
+	if (kd_read_virtual(eng, addr, b, n, &done) < 0 || done < n) {
+		char a[20];
+		kd_printf(eng, "Unable to read exception record at %s\n", kd_format_addr(eng, addr, a));
+		return KD_EUNREADABLE;
+	}
+	uint32_t np = le32(b + (is64 ? ER64_NPARAMS : ER32_NPARAMS));
+	uint64_t p[15] = { 0 };
+	if (np > 15)
+		np = 15;
+	for (uint32_t i = 0; i < np; i++)
+		p[i] = is64 ? le64(b + ER64_PARAMS + 8 * i) : le32(b + ER32_PARAMS + 4 * i);
+	print_exception(eng, le32(b), le32(b + 4), is64 ? le64(b + ER64_ADDRESS) : le32(b + ER32_ADDRESS), np, p);
 	return 0;
 }
 

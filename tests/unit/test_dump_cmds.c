@@ -1,6 +1,7 @@
 /*
  * The dump commands on the real triage dump in $KD_DATA, through the
- * engine: .bugcheck in WinDbg's layout, !analyze -v naming the bugcheck,
+ * engine: .bugcheck in WinDbg's layout, .exr and .cxr (the registers
+ * family's) on the records the bugcheck names, !analyze -v naming the bugcheck,
  * decoding the exception record and context its arguments point to and
  * suggesting the .cxr stack command, .dumpdebug's header fields, and the
  * errors of !pte and .dump on a dump without physical memory.
@@ -84,6 +85,23 @@ static void test_analyze(void **state)
 	HAS("STACK_COMMAND:  .cxr 0xffff850429891720 ; kb\n");
 }
 
+static void test_exr(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(kd_execute(f->eng, ".exr ffff850429891ee8"), 0);
+	HAS("ExceptionAddress: fffff8048b58334c");
+	HAS("   ExceptionCode: c0000005 (Access violation)\n");
+	HAS("NumberParameters: 2\n");
+	HAS("Attempt to write to address ffffffffffffffff\n");
+	output[0] = '\0';
+	assert_int_equal(kd_execute(f->eng, ".exr -1"), 0);
+	HAS("   ExceptionCode: 80000003 (Break instruction exception)\n");
+	/* The context record the bugcheck names (issue 7's done criteria). */
+	output[0] = '\0';
+	assert_int_equal(kd_execute(f->eng, ".cxr ffff850429891720"), 0);
+	HAS("rip=fffff8048b58334c");
+}
+
 static void test_dumpdebug(void **state)
 {
 	struct fixture *f = *state;
@@ -124,6 +142,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bugcheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_analyze, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dumpdebug, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_physical_memory, setup, teardown),
 	};
