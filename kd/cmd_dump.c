@@ -599,7 +599,6 @@ static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args
 		kd_printf(eng, "Resetting default scope\n\n");
 		snprintf(stack_cmd, sizeof stack_cmd, "%s ; kb", cmd);
 	}
-	kd_printf(eng, "PROCESS_NAME:  System\n\n");
 	if (kd_command_find("kb", NULL)) {
 		kd_printf(eng, "STACK_TEXT:  \n");
 		kd_execute(eng, "kb");
