@@ -2,16 +2,41 @@
  * Fuzz harness for crash dump files: open the bytes as a dump target and,
  * when that succeeds, exercise every operation a session would (version,
  * bugcheck, exception, contexts and control space of each processor,
- * modules, virtual reads
- * at the addresses the header names, physical reads).
+ * modules, virtual reads at the addresses the header names, physical
+ * reads), then open it again in an engine and run the dump commands.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "kd/dump_target.h"
+#include "kd/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void quiet(void *user, enum kd_output_kind kind, const char *text)
+{
+	(void)user;
+	(void)kind;
+	(void)text;
+}
+
+static void run_commands(const uint8_t *data, size_t size)
+{
+	char err[256];
+	struct kd_target *t;
+	if (kd_dump_target_open_buffer(data, size, &t, err, sizeof err) < 0)
+		return;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct kd_engine *eng = kd_engine_new(&loop, quiet, NULL);
+	if (eng && kd_engine_open_target(eng, t) == 0) {
+		kd_execute(eng, ".bugcheck; .dumpdebug; !analyze -v; !pte fffff80000400123; "
+		                "!vtop 0 80400123; ~1s; !pte 0");
+	}
+	kd_engine_free(eng);
+	uv_loop_close(&loop);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -44,5 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t->ops->read_virtual(t, addrs[i], buf, sizeof buf, &done);
 	t->ops->read_physical(t, 0x1ff8, buf, sizeof buf, &done);
 	t->ops->close(t);
+	run_commands(data, size);
 	return 0;
 }
