@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch/vtop.h"
 #include "kd/command.h"
+#include "kd/dump_banner.h"
 #include "kd/dump_bugcodes.h"
 #include "kd/dump_file.h"
 #include "kd/dump_target.h"
@@ -680,6 +682,39 @@ static int cmd_dump(struct kd_engine *eng, const char *name, const char *args)
 	if (st.unreadable_pages)
 		kd_printf(eng, ", %llu unreadable", (unsigned long long)st.unreadable_pages);
 	kd_printf(eng, ")\n");
+	return 0;
+}
+
+/* --- the kd -z banner ---------------------------------------------------- */
+
+int kd_dump_show_banner(struct kd_engine *eng, const char *path)
+{
+	struct kd_dump *d = kd_dump_target_dump(kd_engine_target(eng));
+	if (!d)
+		return KD_ENOTSUP;
+	kd_printf(eng, "\nLoading Dump File [%s]\n%s\n\n", path, kd_dump_type_name(d));
+	if (kd_command_find("vertarget", NULL))
+		kd_execute(eng, "vertarget");
+	/* FILETIME: 100 ns units since 1601. */
+	if (d->system_time && d->system_time != 0x4547415045474150ull) {
+		time_t secs = (time_t)(d->system_time / 10000000ull - 11644473600ull);
+		unsigned ms = (unsigned)(d->system_time / 10000ull % 1000);
+		struct tm tm;
+		char when[64];
+		if (gmtime_r(&secs, &tm) && strftime(when, sizeof when, "%a %b %e %H:%M:%S", &tm))
+			kd_printf(eng, "Debug session time: %s.%03u %d (UTC + 0:00)\n", when, ms, tm.tm_year + 1900);
+	}
+	if (d->system_uptime != 0x4547415045474150ull) {
+		uint64_t ms = d->system_uptime / 10000ull;
+		kd_printf(eng, "System Uptime: %llu days %llu:%02llu:%02llu.%03llu\n",
+		          (unsigned long long)(ms / 86400000ull), (unsigned long long)(ms / 3600000ull % 24),
+		          (unsigned long long)(ms / 60000ull % 60), (unsigned long long)(ms / 1000ull % 60),
+		          (unsigned long long)(ms % 1000ull));
+	}
+	kd_printf(eng, "Use !analyze -v to get detailed debugging information.\n\n");
+	kd_printf(eng, "BugCheck %X, {%llx, %llx, %llx, %llx}\n\n", d->bugcheck.code,
+	          (unsigned long long)d->bugcheck.args[0], (unsigned long long)d->bugcheck.args[1],
+	          (unsigned long long)d->bugcheck.args[2], (unsigned long long)d->bugcheck.args[3]);
 	return 0;
 }
 

@@ -8,6 +8,7 @@ libkd_a_SOURCES += \
 	kd/dump_target.h kd/dump_target.c \
 	kd/dump_write.h kd/dump_write.c \
 	kd/dump_bugcodes.h kd/dump_bugcodes.c \
+	kd/dump_banner.h \
 	kd/cmd_dump.c
 
 check_PROGRAMS += tests/unit/test_dump_triage

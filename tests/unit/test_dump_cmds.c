@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "kd/dump_banner.h"
 #include "kd/dump_target.h"
 #include "kd/engine.h"
 
@@ -102,6 +103,17 @@ static void test_exr(void **state)
 	HAS("rip=fffff8048b58334c");
 }
 
+static void test_banner(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(kd_dump_show_banner(f->eng, "triage_x64.dmp"), 0);
+	HAS("Loading Dump File [triage_x64.dmp]\n");
+	HAS("Mini Kernel Dump File: Only registers and stack trace are available\n");
+	HAS("System Uptime: 0 days 0:00:03.747\n");
+	HAS("Debug session time: ");
+	HAS("BugCheck 1000007E, {ffffffffc0000005, fffff8048b58334c, ffff850429891ee8, ffff850429891720}\n");
+}
+
 static void test_dumpdebug(void **state)
 {
 	struct fixture *f = *state;
@@ -143,6 +155,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bugcheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_analyze, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_banner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dumpdebug, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_physical_memory, setup, teardown),
 	};
