@@ -45,6 +45,51 @@ static int read_entry(kd_phys_read_fn read, void *ctx, struct kd_vtop_walk *w,
 }
 
 static int walk_x64(uint64_t dtb, uint64_t va, kd_phys_read_fn read, void *ctx,
+                    struct kd_vtop_walk *w);
+static int walk_pae(uint64_t dtb, uint64_t va, kd_phys_read_fn read, void *ctx,
+                    struct kd_vtop_walk *w);
+
+/* A PTE pointing to a prototype PTE (x64: its address in bits 16-63, PAE:
+ * in bits 32-63; an address of all ones in those bits means "look in the
+ * VAD", which a dump cannot resolve). The prototype resolves when it is
+ * valid or in transition. */
+static int resolve_prototype(enum kd_paging mode, uint64_t dtb, uint64_t va, uint64_t e,
+                             kd_phys_read_fn read, void *ctx, struct kd_vtop_walk *w)
+{
+	uint64_t proto;
+	if (mode == KD_PAGING_X64) {
+		proto = (uint64_t)((int64_t)e >> 16);
+		if ((e >> 16) == 0xffffffffffffull || !(proto >> 47))
+			return KD_EUNREADABLE;
+	} else {
+		proto = e >> 32;
+		if (proto == 0xffffffffull || proto == 0)
+			return KD_EUNREADABLE;
+	}
+	struct kd_vtop_walk pw;
+	memset(&pw, 0, sizeof pw);
+	pw.in_prototype = 1; /* a prototype's own translation never recurses */
+	int rc = mode == KD_PAGING_X64 ? walk_x64(dtb, proto, read, ctx, &pw) : walk_pae(dtb, proto, read, ctx, &pw);
+	if (rc < 0 || pw.prototype)
+		return KD_EUNREADABLE;
+	uint8_t b[8];
+	if (read(ctx, pw.pa, b, 8) < 0)
+		return KD_EUNREADABLE;
+	uint64_t p = 0;
+	for (int i = 7; i >= 0; i--)
+		p = p << 8 | b[i];
+	if (!(p & KD_PTE_VALID) && ((p & KD_PTE_PROTOTYPE) || !(p & KD_PTE_TRANSITION)))
+		return KD_EUNREADABLE;
+	if (!(p & KD_PTE_VALID))
+		w->transition = 1;
+	w->prototype_pa = pw.pa;
+	w->prototype_entry = p;
+	w->page_size = 0x1000;
+	w->pa = (p & PFN_MASK_64) | (va & 0xfff);
+	return 0;
+}
+
+static int walk_x64(uint64_t dtb, uint64_t va, kd_phys_read_fn read, void *ctx,
                     struct kd_vtop_walk *w)
 {
 	static const char *const names[4] = { "PXE", "PPE", "PDE", "PTE" };
@@ -59,8 +104,13 @@ static int walk_x64(uint64_t dtb, uint64_t va, kd_phys_read_fn read, void *ctx,
 		                    table + ((va >> shift) & 0x1ff) * 8, 8, &e);
 		if (rc < 0)
 			return rc;
-		if (!entry_usable(w, e))
+		if (!entry_usable(w, e)) {
+			if (lvl == 3 && w->prototype && !w->in_prototype) {
+				w->in_prototype = 1;
+				return resolve_prototype(KD_PAGING_X64, dtb, va, e, read, ctx, w);
+			}
 			return KD_EUNREADABLE;
+		}
 		if ((lvl == 1 || lvl == 2) && (e & KD_PTE_VALID) && (e & KD_PTE_LARGE)) {
 			uint64_t size = 1ull << shift;
 			w->page_size = size;
@@ -97,8 +147,13 @@ static int walk_pae(uint64_t dtb, uint64_t va, kd_phys_read_fn read, void *ctx,
 	rc = read_entry(read, ctx, w, "PTE", (e & PFN_MASK_64) + ((va >> 12) & 0x1ff) * 8, 8, &e);
 	if (rc < 0)
 		return rc;
-	if (!entry_usable(w, e))
+	if (!entry_usable(w, e)) {
+		if (w->prototype && !w->in_prototype) {
+			w->in_prototype = 1;
+			return resolve_prototype(KD_PAGING_PAE, dtb, va, e, read, ctx, w);
+		}
 		return KD_EUNREADABLE;
+	}
 	w->page_size = 0x1000;
 	w->pa = (e & PFN_MASK_64) | (va & 0xfff);
 	return 0;

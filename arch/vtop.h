@@ -45,7 +45,10 @@ struct kd_vtop_walk {
 	uint64_t pa;               /* the translation when the walk succeeds */
 	uint64_t page_size;        /* 4 KB, 2 MB, 4 MB or 1 GB */
 	int transition;            /* resolved through a transition entry */
-	int prototype;             /* stopped at a prototype entry */
+	int prototype;             /* the PTE points to a prototype PTE */
+	int in_prototype;          /* (internal) resolving one already */
+	uint64_t prototype_pa;     /* where the prototype PTE was read, when resolved */
+	uint64_t prototype_entry;  /* its value */
 };
 
 /* Reads len bytes of physical memory; 0 or a negative KD_E* code. */
@@ -55,7 +58,8 @@ typedef int (*kd_phys_read_fn)(void *ctx, uint64_t pa, void *buf, uint32_t len);
  * w->pa set; KD_EUNREADABLE when an entry is not present (w shows how far
  * the walk went), a read error of the callback, or KD_EINVAL for a
  * non-canonical x64 address. Transition entries resolve (the page is
- * still in memory); prototype entries do not. */
+ * still in memory); a PTE pointing to a prototype PTE (x64, PAE) resolves
+ * when that prototype is valid or in transition. */
 int kd_vtop(enum kd_paging mode, uint64_t dtb, uint64_t va,
             kd_phys_read_fn read, void *ctx, struct kd_vtop_walk *w);
 

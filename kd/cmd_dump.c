@@ -267,6 +267,11 @@ static int cmd_vtop(struct kd_engine *eng, const char *name, const char *args)
 			          l->name, (unsigned long long)l->entry_pa, mode == KD_PAGING_PAE ? 16 : 8,
 			          (unsigned long long)l->entry);
 	}
+	if (rc == 0 && w.prototype)
+		kd_printf(eng, "%s: prototype PTE %0*llx - %016llx\n", p, mode == KD_PAGING_X64 ? 16 : 8,
+		          (unsigned long long)w.prototype_pa, (unsigned long long)w.prototype_entry);
+	if (rc == 0 && w.transition)
+		kd_printf(eng, "%s: transition PTE, the page is still in memory\n", p);
 	if (rc == 0) {
 		kd_printf(eng, "%s: %s%s phys %0*llx\n", p, mode == KD_PAGING_PAE ? "PAE " : "",
 		          w.page_size > 0x1000 ? "Large page mapped" : "Mapped",

@@ -1,7 +1,8 @@
 /*
  * Page-table walks on hand-built page tables: x64 4 KB, 2 MB and 1 GB
  * pages, PAE and non-PAE x86, absent, transition and prototype entries.
- * The expected translations are the architecture's (Intel SDM vol. 3, 4.3-4.5).
+ * The expected translations are the architecture's (Intel SDM vol. 3, 4.3-4.5)
+ * and, for prototype PTEs, the x64 MMPTE_PROTOTYPE layout (address in bits 16-63).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +72,32 @@ static void test_x64(void **state)
 	assert_true(w.transition);
 	/* Prototype: not resolvable from the page tables alone. */
 	put64(&P, 0x4000 + i1 * 8, 0xa000 | KD_PTE_PROTOTYPE);
+	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), KD_EUNREADABLE);
+	assert_true(w.prototype);
+
+	/* A PTE pointing to a prototype PTE: the prototype's own address maps
+	 * through the next PTE to page 0xb000, where a valid entry names 0xc000. */
+	uint64_t proto_va = (va & ~0x1fffffull) | ((uint64_t)(i1 + 1) << 12) | 0x80;
+	put64(&P, 0x4000 + (i1 + 1) * 8, 0xb000 | 0x63);
+	put64(&P, 0xb080, 0xc000 | 0x63);
+	put64(&P, 0x4000 + i1 * 8, (proto_va << 16) | KD_PTE_PROTOTYPE);
+	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), 0);
+	assert_true(w.pa == 0xc234);
+	assert_true(w.prototype);
+	assert_true(w.prototype_pa == 0xb080);
+	/* ... in transition still resolves; invalid does not. */
+	put64(&P, 0xb080, 0xd000 | KD_PTE_TRANSITION);
+	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), 0);
+	assert_true(w.pa == 0xd234);
+	assert_true(w.transition);
+	put64(&P, 0xb080, 0);
+	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), KD_EUNREADABLE);
+	/* A prototype that points at itself does not loop. */
+	put64(&P, 0xb080, (proto_va << 16) | KD_PTE_PROTOTYPE);
+	put64(&P, 0x4000 + (i1 + 1) * 8, (proto_va << 16) | KD_PTE_PROTOTYPE);
+	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), KD_EUNREADABLE);
+	/* The "look in the VAD" marker does not resolve. */
+	put64(&P, 0x4000 + i1 * 8, 0xffffffffffff0000ull | KD_PTE_PROTOTYPE);
 	assert_int_equal(kd_vtop(KD_PAGING_X64, 0x1000, va, rd, &P, &w), KD_EUNREADABLE);
 	assert_true(w.prototype);
 
