@@ -44,3 +44,10 @@ KD_TESTS += tests/unit/test_pdb_types
 check_PROGRAMS += tests/unit/test_sympath
 tests_unit_test_sympath_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_sympath
+
+# bench/symbols: `sh bench/symbols/run.sh` in a build directory after
+# `make bench/symbols/bench_symbols` (built by make check; needs clang-cl-14, lld-link-14,
+# llvm-symbolizer-14).
+check_PROGRAMS += bench/symbols/bench_symbols
+bench_symbols_bench_symbols_LDADD = $(KD_LIBS)
+EXTRA_DIST += bench/symbols/run.sh bench/symbols/gen.py
