@@ -51,3 +51,6 @@ KD_TESTS += tests/unit/test_sympath
 check_PROGRAMS += bench/symbols/bench_symbols
 bench_symbols_bench_symbols_LDADD = $(KD_LIBS)
 EXTRA_DIST += bench/symbols/run.sh bench/symbols/gen.py
+
+KD_TESTS += tests/e2e/symbols.sh
+EXTRA_DIST += tests/e2e/symbols.sh
