@@ -686,6 +686,8 @@ static int cmd_dump(struct kd_engine *eng, const char *name, const char *args)
 	kd_printf(eng, "Dump successfully written (%llu pages", (unsigned long long)st.pages);
 	if (st.unreadable_pages)
 		kd_printf(eng, ", %llu unreadable", (unsigned long long)st.unreadable_pages);
+	if (kind == KD_DUMP_WRITE_KERNEL && st.all_pages)
+		kd_printf(eng, "; the kernel's page tables were not readable, so every readable page");
 	kd_printf(eng, ")\n");
 	return 0;
 }

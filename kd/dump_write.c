@@ -2,10 +2,9 @@
  * The dump writer behind .dump /f and /k (see kd/dump_write.h). The
  * physical memory layout comes from the source dump, from
  * MmPhysicalMemoryBlock through KDDEBUGGER_DATA64, or, failing both, from
- * probing physical pages from 0.
+ * probing physical pages. /k keeps the pages the kernel's page tables map.
  */
 #include "kd/dump_write.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -348,7 +347,99 @@ static int write_full(struct kd_engine *eng, FILE *f, uint8_t *h, const struct r
 	return write_at(f, 0, h, hs);
 }
 
-/* A bitmap dump: only pages that could be read are present. */
+static void mark(uint8_t *want, uint64_t bits, uint64_t pfn, uint64_t count, uint64_t *marked)
+{
+	for (uint64_t i = 0; i < count && pfn + i < bits; i++) {
+		uint64_t p = pfn + i;
+		if (!(want[p / 8] & (1u << (p % 8)))) {
+			want[p / 8] |= (uint8_t)(1u << (p % 8));
+			(*marked)++;
+		}
+	}
+}
+
+/* One page table: its valid (or transition) entries from index `first`.
+ * Large entries map `large_pages` pages; others lead to the next level
+ * (level > 0) or to a data page (level 0). Entries naming one of the
+ * `skip` frames (the self-map) are left out. */
+static int walk_table(struct kd_engine *eng, uint64_t pfn, int level, unsigned first, unsigned nentries,
+                      unsigned esize, const uint64_t *skip, unsigned nskip, uint8_t *want, uint64_t bits,
+                      uint64_t *marked)
+{
+	uint8_t t[4096];
+	size_t done = 0;
+	if (kd_engine_canceled(eng))
+		return KD_ECANCELED;
+	if (kd_read_physical(eng, pfn * KD_DUMP_PAGE, t, sizeof t, &done) < 0 || done < sizeof t)
+		return 0;
+	mark(want, bits, pfn, 1, marked);
+	uint64_t mask = esize == 8 ? 0x000ffffffffff000ull : 0xfffff000ull;
+	for (unsigned i = first; i < nentries; i++) {
+		uint64_t e = get(t + i * esize, esize);
+		int valid = (e & KD_PTE_VALID) != 0;
+		if (!valid && !(level == 0 && (e & KD_PTE_TRANSITION) && !(e & KD_PTE_PROTOTYPE)))
+			continue;
+		uint64_t next = (e & mask) >> 12;
+		int skipped = 0;
+		for (unsigned k = 0; k < nskip; k++)
+			skipped |= next == skip[k];
+		if (skipped)
+			continue;
+		if (level == 0) {
+			mark(want, bits, next, 1, marked);
+		} else if (e & KD_PTE_LARGE) {
+			/* 1 GB at x64 PDPT level, 2 MB (4 MB non-PAE) at the PD level. */
+			uint64_t pages = level == 2 ? 0x40000 : esize == 8 ? 0x200 : 0x400;
+			mark(want, bits, next & ~(pages - 1), pages, marked);
+		} else {
+			int rc = walk_table(eng, next, level - 1, 0, esize == 8 ? 512 : 1024, esize, skip, nskip,
+			                    want, bits, marked);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The pages the kernel half of the address space maps, and the page
+ * tables that map them; 0 pages when the page tables cannot be read. */
+static int kernel_pages(struct kd_engine *eng, uint8_t *want, uint64_t bits, uint64_t *marked)
+{
+	enum kd_paging mode;
+	uint64_t dtb;
+	*marked = 0;
+	if (kd_dump_current_paging(eng, &mode, &dtb) < 0)
+		return 0;
+	if (mode == KD_PAGING_X64) {
+		uint64_t self = (dtb & 0x000ffffffffff000ull) >> 12;
+		return walk_table(eng, self, 3, 256, 512, 8, &self, 1, want, bits, marked);
+	}
+	if (mode == KD_PAGING_X86) {
+		uint64_t self = (dtb & 0xfffff000ull) >> 12;
+		return walk_table(eng, self, 1, 512, 1024, 4, &self, 1, want, bits, marked);
+	}
+	/* PAE: the kernel's two page directories (2 GB and up); the four
+	 * directories map themselves. */
+	uint8_t pdpt[32];
+	size_t done = 0;
+	if (kd_read_physical(eng, dtb & 0xffffffe0ull, pdpt, sizeof pdpt, &done) < 0 || done < sizeof pdpt)
+		return 0;
+	uint64_t pds[4];
+	for (int i = 0; i < 4; i++)
+		pds[i] = (get(pdpt + 8 * i, 8) & 0x000ffffffffff000ull) >> 12;
+	mark(want, bits, (dtb & 0xfffff000ull) >> 12, 1, marked);
+	for (int i = 2; i < 4; i++) {
+		if (!(get(pdpt + 8 * i, 8) & KD_PTE_VALID))
+			continue;
+		int rc = walk_table(eng, pds[i], 1, 0, 512, 8, pds, 4, want, bits, marked);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A bitmap dump: the kernel's pages that could be read (every readable
+ * page when the kernel's page tables cannot be walked). */
 static int write_bitmap(struct kd_engine *eng, FILE *f, uint8_t *h, const struct run *runs, size_t nruns,
                         uint8_t *page, struct kd_dump_write_stats *st)
 {
@@ -358,8 +449,23 @@ static int write_bitmap(struct kd_engine *eng, FILE *f, uint8_t *h, const struct
 			bits = runs[i].base + runs[i].pages;
 	uint64_t bytes = (bits + 7) / 8;
 	uint8_t *bm = calloc(1, bytes ? bytes : 1);
-	if (!bm)
+	uint8_t *want = calloc(1, bytes ? bytes : 1);
+	uint64_t marked = 0;
+	if (!bm || !want) {
+		free(bm);
+		free(want);
 		return KD_ENOMEM;
+	}
+	int krc = kernel_pages(eng, want, bits, &marked);
+	if (krc == KD_ECANCELED) {
+		free(bm);
+		free(want);
+		return krc;
+	}
+	if (krc < 0 || marked == 0) {
+		memset(want, 0xff, bytes);
+		st->all_pages = 1;
+	}
 	uint64_t first = (DH64_SIZE + BMP64_BITMAP + bytes + KD_DUMP_PAGE - 1) & ~(uint64_t)(KD_DUMP_PAGE - 1);
 	uint64_t off = first;
 	int rc = 0;
@@ -368,6 +474,8 @@ static int write_bitmap(struct kd_engine *eng, FILE *f, uint8_t *h, const struct
 	for (size_t i = 0; i < nruns && rc == 0; i++) {
 		for (uint64_t p = 0; p < runs[i].pages && rc == 0; p++) {
 			uint64_t pfn = runs[i].base + p;
+			if (!(want[pfn / 8] & (1u << (pfn % 8))))
+				continue;
 			if (kd_engine_canceled(eng)) {
 				rc = KD_ECANCELED;
 				break;
@@ -400,13 +508,14 @@ static int write_bitmap(struct kd_engine *eng, FILE *f, uint8_t *h, const struct
 			rc = write_at(f, DH64_SIZE + BMP64_BITMAP, bm, bytes);
 	}
 	free(bm);
+	free(want);
 	return rc;
 }
 
 int kd_dump_write(struct kd_engine *eng, const char *path, enum kd_dump_write_kind kind, int overwrite,
                   struct kd_dump_write_stats *stats, char *err, size_t errlen)
 {
-	struct kd_dump_write_stats st = { 0, 0 };
+	struct kd_dump_write_stats st = { .pages = 0 };
 	struct kd_version v;
 	if (!kd_engine_target(eng)) {
 		snprintf(err, errlen, ".dump: %s", kd_strerror(KD_EDISCONNECTED));

@@ -15,12 +15,14 @@
 
 enum kd_dump_write_kind {
 	KD_DUMP_WRITE_FULL,   /* /f: every physical page, as memory runs */
-	KD_DUMP_WRITE_KERNEL, /* /k: a bitmap dump of the readable pages (x64) */
+	KD_DUMP_WRITE_KERNEL, /* /k: a bitmap dump of the pages the kernel half of the
+	                       * address space maps, and its page tables (x64) */
 };
 
 struct kd_dump_write_stats {
 	uint64_t pages;             /* pages written */
 	uint64_t unreadable_pages;  /* pages of a run that could not be read (zero-filled in /f) */
+	int all_pages;              /* /k fell back to every readable page (no page tables) */
 };
 
 /* Write the dump to path (refusing to replace an existing file unless
