@@ -486,9 +486,18 @@ static int name_to_addr(void *ctx, const struct kd_module *m, const char *sym, u
 	struct kd_symbols *s = ctx;
 	if (m)
 		return lookup_in(s, m, sym, addr);
-	for (size_t i = 0; i < kd_engine_module_count(s->eng); i++)
-		if (lookup_in(s, kd_engine_module(s->eng, i), sym, addr) == 0)
-			return 0;
+	/* Modules whose symbols are loaded first: an unqualified name should
+	 * not make every deferred module fetch its PDB when one already has it. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < kd_engine_module_count(s->eng); i++) {
+			const struct kd_module *mi = kd_engine_module(s->eng, i);
+			struct sym_module *sm = module_of(s, mi);
+			if (!sm || (sm->state == KD_SYM_DEFERRED) != pass)
+				continue;
+			if (lookup_in(s, mi, sym, addr) == 0)
+				return 0;
+		}
+	}
 	return KD_ENOTFOUND;
 }
 
@@ -613,4 +622,22 @@ int kd_symbols_reload(struct kd_symbols *s, const char *name, int force)
 			load(s, sm, m);
 	}
 	return name && !found ? KD_ENOTFOUND : 0;
+}
+
+int kd_symbols_image_at(struct kd_engine *eng, uint64_t addr, struct kd_pe **pe, struct kd_pdb **pdb,
+                        uint64_t *base)
+{
+	struct kd_symbols *s = kd_symbols_get(eng);
+	const struct kd_module *m = kd_engine_module_by_addr(eng, addr);
+	if (!s || !m)
+		return KD_ENOTFOUND;
+	struct sym_module *sm = loaded(s, m);
+	if (!sm)
+		return KD_ENOMEM;
+	if (pe)
+		*pe = sm->pe;
+	if (pdb)
+		*pdb = sm->pdb;
+	*base = m->base;
+	return sm->pe || sm->pdb ? 0 : KD_ENOTFOUND;
 }

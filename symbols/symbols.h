@@ -80,6 +80,12 @@ int kd_symbols_near(struct kd_symbols *s, const struct kd_module *m, uint64_t ad
 struct kd_types;
 int kd_symbols_types(struct kd_symbols *s, const struct kd_module *m, struct kd_types **out);
 
+/* For the stack walkers: the image (for .pdata/.xdata, x64) and PDB (for
+ * FPO/FrameData, x86) of the module holding addr, loading its symbols;
+ * either may come back NULL. *base is the module's load address. */
+int kd_symbols_image_at(struct kd_engine *eng, uint64_t addr, struct kd_pe **pe, struct kd_pdb **pdb,
+                        uint64_t *base);
+
 /* WinDbg's wildcard match: * and ?, case-insensitive. */
 int kd_symbols_wildcard(const char *pattern, const char *text);
 

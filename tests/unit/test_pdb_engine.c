@@ -170,6 +170,20 @@ static void check_image(const char *arch)
 	assert_int_equal(kd_resolve_symbol(s.eng, "main", &v), 0);
 	assert_int_equal(v, main_addr);
 
+	/* The stack walkers' view: image and PDB of the module at main. */
+	struct kd_pe *ipe;
+	struct kd_pdb *ipdb;
+	uint64_t ibase;
+	assert_int_equal(kd_symbols_image_at(s.eng, main_addr, &ipe, &ipdb, &ibase), 0);
+	assert_int_equal(ibase, m->base);
+	assert_non_null(ipe);
+	assert_non_null(ipdb);
+	struct kd_pe_runtime_function rf;
+	if (kd_pe_get_info(ipe)->machine == 0x8664) {
+		assert_int_equal(kd_pe_runtime_function_at(ipe, (uint32_t)(main_addr + 5 - m->base), &rf), 0);
+		assert_int_equal(rf.begin, main_addr - m->base);
+	}
+
 	/* The image's bytes at main are the file's .text bytes. */
 	uint8_t mem[16];
 	size_t done;
