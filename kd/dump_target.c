@@ -166,6 +166,11 @@ int kd_dump_target_open_buffer(const void *buf, size_t len, struct kd_target **o
 	return finish(dt, dt->copy, len, out, err, errlen);
 }
 
+int kd_dump_is_dump(const void *head, size_t len)
+{
+	return len >= 8 && (!memcmp(head, "PAGEDU64", 8) || !memcmp(head, "PAGEDUMP", 8));
+}
+
 struct kd_dump *kd_dump_target_dump(struct kd_target *t)
 {
 	if (!t || t->ops != &dump_ops)

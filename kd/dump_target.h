@@ -19,6 +19,10 @@ int kd_dump_target_open(const char *path, struct kd_target **out, char *err, siz
 /* The same over bytes in memory; the target keeps its own copy. */
 int kd_dump_target_open_buffer(const void *buf, size_t len, struct kd_target **out, char *err, size_t errlen);
 
+/* Whether a file starting with these bytes is a kernel crash dump (for
+ * kd -z to choose between a dump and a PE image): 8 bytes suffice. */
+int kd_dump_is_dump(const void *head, size_t len);
+
 /* The parsed dump behind a target, or NULL when t is not a dump target
  * (for .dumpdebug, !vtop, !pte). */
 struct kd_dump *kd_dump_target_dump(struct kd_target *t);

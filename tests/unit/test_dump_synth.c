@@ -201,6 +201,9 @@ static void test_bad_signature_and_size(void **state)
 	synth_init(&S, KD_MACHINE_AMD64);
 	size_t n;
 	uint8_t *b = synth_full_dump(&S, &n);
+	assert_true(kd_dump_is_dump(b, n));
+	assert_false(kd_dump_is_dump(b, 7));
+	assert_false(kd_dump_is_dump("MZ\x90\0\3\0\0\0", 8));
 	open_bad(b, 0, "only 0 bytes");
 	open_bad(b, 100, "truncated");
 	open_bad(b, DH64_SIZE - 1, "truncated");
