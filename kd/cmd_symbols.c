@@ -90,6 +90,12 @@ static void lm_line(struct kd_engine *eng, struct kd_symbols *s, const struct kd
 		kd_printf(eng, "    PDB path:         %s\n", sm.pdb_path);
 }
 
+static int by_base(const void *a, const void *b)
+{
+	const struct kd_module *x = *(const struct kd_module *const *)a, *y = *(const struct kd_module *const *)b;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
 static int cmd_lm(struct kd_engine *eng, const char *name, const char *args)
 {
 	struct kd_symbols *s = need_symbols(eng);
@@ -130,8 +136,16 @@ static int cmd_lm(struct kd_engine *eng, const char *name, const char *args)
 	}
 	kd_printf(eng, kd_engine_is_64bit(eng) ? "start             end                 module name\n"
 	                                       : "start    end        module name\n");
-	for (size_t i = 0; i < kd_engine_module_count(eng); i++) {
-		const struct kd_module *m = kd_engine_module(eng, i);
+	/* in address order, as WinDbg lists them */
+	size_t nm = kd_engine_module_count(eng);
+	const struct kd_module **order = calloc(nm ? nm : 1, sizeof *order);
+	if (!order)
+		return KD_ENOMEM;
+	for (size_t i = 0; i < nm; i++)
+		order[i] = kd_engine_module(eng, i);
+	qsort(order, nm, sizeof *order, by_base);
+	for (size_t i = 0; i < nm; i++) {
+		const struct kd_module *m = order[i];
 		if (!kd_symbols_wildcard(pattern, m->name))
 			continue;
 		if (loaded_only) {
@@ -141,9 +155,10 @@ static int cmd_lm(struct kd_engine *eng, const char *name, const char *args)
 		}
 		lm_line(eng, s, m, verbose);
 		if (kd_engine_canceled(eng))
-			return KD_ECANCELED;
+			break;
 	}
-	return 0;
+	free(order);
+	return kd_engine_canceled(eng) ? KD_ECANCELED : 0;
 }
 
 /* --- x and ln --------------------------------------------------------- */
@@ -374,6 +389,22 @@ static void fmt_ptr(struct kd_engine *eng, uint64_t v, char *out, size_t n)
 	snprintf(out, n, "0x%s", kd_format_addr(eng, v, a));
 }
 
+/* Up to max characters of a string at addr in target memory (1- or
+ * 2-byte units, UTF-16 shown as ASCII with '?' for the rest). */
+static void target_string(struct kd_engine *eng, uint64_t addr, size_t max, unsigned unit, char *out, size_t n)
+{
+	uint8_t buf[512];
+	size_t want = max * unit < sizeof buf ? max * unit : sizeof buf, done = 0, at = 0;
+	kd_read_virtual(eng, addr, buf, want, &done);
+	for (size_t i = 0; i + unit <= done && at + 1 < n; i += unit) {
+		unsigned c = unit == 2 ? (unsigned)(buf[i] | buf[i + 1] << 8) : buf[i];
+		if (!c)
+			break;
+		out[at++] = c < 0x80 && isprint((int)c) ? (char)c : c < 0x80 ? '.' : '?';
+	}
+	out[at] = 0;
+}
+
 /* The value text of a field of type ti at offset off of the object. */
 static void dt_value(struct dt *d, uint32_t ti, uint64_t off, char *out, size_t n)
 {
@@ -473,9 +504,32 @@ static void dt_value(struct dt *d, uint32_t ti, uint64_t off, char *out, size_t 
 			snprintf(out, n, "%s [ %s - %s ]", tname, pa, pb);
 			return;
 		}
+		if (!strcmp(info.name, "_UNICODE_STRING") && dt_bytes(d, off, 2, &a) == 0 &&
+		    dt_bytes(d, off + ps, ps, &b) == 0) {
+			char text[300];
+			target_string(d->eng, b, a / 2 < 256 ? a / 2 : 256, 2, text, sizeof text);
+			snprintf(out, n, "%s \"%s\"", tname, text);
+			return;
+		}
 		if ((!strcmp(info.name, "_LARGE_INTEGER") || !strcmp(info.name, "_ULARGE_INTEGER")) &&
 		    dt_bytes(d, off, 8, &a) == 0) {
 			snprintf(out, n, "%s 0x%llx", tname, (unsigned long long)a);
+			return;
+		}
+		snprintf(out, n, "%s", tname);
+		return;
+	}
+	case KD_TYPE_ARRAY: {
+		/* character arrays show their text, as WinDbg does */
+		struct kd_type_info e;
+		if (kd_types_get(d->types, info.target, &e) == 0 && e.kind == KD_TYPE_BASE &&
+		    (e.base == KD_BASE_CHAR || e.base == KD_BASE_WCHAR ||
+		     (e.base == KD_BASE_UNSIGNED && e.size == 1)) && e.size && d->have_addr) {
+			char text[300];
+			target_string(d->eng, d->addr + off, (size_t)(info.size / e.size), (unsigned)e.size, text,
+			              sizeof text);
+			char *sp = strchr(tname, ' ');
+			snprintf(out, n, "%.*s  \"%s\"", sp ? (int)(sp - tname) : (int)strlen(tname), tname, text);
 			return;
 		}
 		snprintf(out, n, "%s", tname);

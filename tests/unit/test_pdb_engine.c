@@ -250,6 +250,15 @@ static void check_dt(void)
 	if (strncmp(o, want, strlen(want)) != 0)
 		fail_msg("dt:\n%s\nwanted: %s", o, want);
 
+	/* A character array shows its text: the first section's name. */
+	uint32_t opt = hdr[lfanew + 20] | hdr[lfanew + 21] << 8, sec = lfanew + 24 + opt;
+	assert_true(sec + 8 < sizeof hdr);
+	snprintf(cmd, sizeof cmd, "dt xframe_eh_exe!_IMAGE_SECTION_HEADER %" PRIx64, m->base + sec);
+	o = run(&s, cmd);
+	snprintf(want, sizeof want, "   +0x000 Name             : [8]  \"%.8s\"\n", (const char *)hdr + sec);
+	if (strncmp(o, want, strlen(want)) != 0)
+		fail_msg("dt:\n%s\nwanted: %s", o, want);
+
 	/* A bitfield: llvm-pdbutil names its type record and position. */
 	snprintf(cmd, sizeof cmd, "llvm-pdbutil-14 dump -types '%s/xframe_eh_exe.pdb'", dir);
 	oracle_line(cmd, "LF_MEMBER [name = `IOC`", line, sizeof line);
