@@ -226,7 +226,7 @@ static void check_dt(void)
 	snprintf(image, sizeof image, "%s/xframe_eh_exe.exe", dir);
 	FILE *f = fopen(image, "rb");
 	assert_non_null(f);
-	uint8_t hdr[512];
+	uint8_t hdr[1024];
 	assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
 	fclose(f);
 	uint32_t lfanew = hdr[0x3c] | hdr[0x3d] << 8 | hdr[0x3e] << 16 | (uint32_t)hdr[0x3f] << 24;
