@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "kd/command.h"
+#include "symbols/modlist.h"
 #include "symbols/pe.h"
 #include "symbols/symbols.h"
 #include "symbols/sympath.h"
@@ -742,6 +743,15 @@ static int cmd_reload(struct kd_engine *eng, const char *name, const char *args)
 	}
 	if (!module[0] && !kd_symbols_noisy(s))
 		kd_printf(eng, "Loading Kernel Symbols\n");
+	/* On a live kernel the module list comes from PsLoadedModuleList. */
+	struct kd_target *t = kd_engine_target(eng);
+	struct kd_version v;
+	if (!module[0] && t && t->ops->kind && !strcmp(t->ops->kind, "live") &&
+	    kd_engine_version(eng, &v) == 0 && v.ps_loaded_module_list) {
+		size_t n;
+		if (kd_symbols_walk_module_list(eng, v.ps_loaded_module_list, &n) == 0 && kd_symbols_noisy(s))
+			kd_printf(eng, "DBGHELP: %zu modules from PsLoadedModuleList\n", n);
+	}
 	int rc = kd_symbols_reload(s, module[0] ? module : NULL, force);
 	if (rc == KD_ENOTFOUND) {
 		kd_eprintf(eng, "\"%s\" was not found in the image list.\n", module);

@@ -7,6 +7,7 @@ libkd_a_SOURCES += \
 	symbols/symsrv.h symbols/symsrv.c \
 	symbols/undname.h symbols/undname.c \
 	symbols/types.h symbols/types.c \
+	symbols/modlist.h symbols/modlist.c \
 	symbols/symbols.h symbols/symbols.c \
 	kd/cmd_symbols.c \
 	kd/image_target.h kd/image_target.c
@@ -54,3 +55,7 @@ EXTRA_DIST += bench/symbols/run.sh bench/symbols/gen.py
 
 KD_TESTS += tests/e2e/symbols.sh
 EXTRA_DIST += tests/e2e/symbols.sh
+
+check_PROGRAMS += tests/unit/test_pe_modlist
+tests_unit_test_pe_modlist_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_pe_modlist
