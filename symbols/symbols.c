@@ -32,7 +32,7 @@ struct mem_image {
 
 struct sym_module {
 	uint64_t base;
-	uint32_t size;
+	uint32_t size, timestamp;
 	char name[64];
 	enum kd_sym_state state;
 	struct kd_pe *pe;
@@ -96,9 +96,10 @@ static struct sym_module *module_of(struct kd_symbols *s, const struct kd_module
 	for (size_t i = 0; i < s->nmods; i++) {
 		struct sym_module *sm = &s->mods[i];
 		if (sm->base == m->base) {
-			if (sm->size != m->size || strcmp(sm->name, m->name) != 0) {
+			if (sm->size != m->size || sm->timestamp != m->timestamp || strcmp(sm->name, m->name) != 0) {
 				unload(sm);
 				sm->size = m->size;
+				sm->timestamp = m->timestamp;
 				snprintf(sm->name, sizeof sm->name, "%s", m->name);
 			}
 			return sm;
@@ -112,6 +113,7 @@ static struct sym_module *module_of(struct kd_symbols *s, const struct kd_module
 	memset(sm, 0, sizeof *sm);
 	sm->base = m->base;
 	sm->size = m->size;
+	sm->timestamp = m->timestamp;
 	snprintf(sm->name, sizeof sm->name, "%s", m->name);
 	return sm;
 }
