@@ -51,7 +51,10 @@ struct live {
 	uint8_t reply[KD_PACKET_MAX_SIZE];
 	size_t reply_len;
 	int got_reply;
+	int bad_reply;
 	uint32_t max_transfer;
+	unsigned clean_replies;
+	int no_context_ex;
 
 	struct kd_version version;
 	int have_version;
@@ -65,7 +68,9 @@ struct live {
 	struct open_file files[8];
 	uint64_t next_handle;
 	uv_timer_t timer;
+	uv_timer_t poll;
 	int timer_fired;
+	int pending_closes;
 };
 
 static const struct kd_target_ops live_ops;
@@ -300,6 +305,10 @@ static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len
 				memcpy(lv->reply, data, len);
 				lv->reply_len = len;
 				lv->got_reply = 1;
+			} else {
+				/* An answer to a question we did not ask: the request was
+				 * damaged on the way in a way its checksum missed. */
+				lv->bad_reply = 1;
 			}
 		}
 		break;
@@ -369,22 +378,60 @@ static void on_timer(uv_timer_t *t)
 	lv->timer_fired = 1;
 }
 
-/* Run the loop until *flag is set, the time is up, the user cancels or the
- * link fails hard. */
-static int run_until(struct live *lv, const int *flag, unsigned timeout_ms)
+static void on_timer_poll(uv_timer_t *t)
+{
+	(void)t; /* only wakes the loop so the wait can look at the link */
+}
+
+static uint64_t link_damage(struct live *lv)
+{
+	if (!lv->link || !lv->link->ops->get_stats)
+		return 0;
+	struct kd_link_stats st;
+	lv->link->ops->get_stats(lv->link, &st);
+	return st.bad_checksums + st.resends + st.dropped;
+}
+
+/* Run the loop until *flag is set, the time is up, the user cancels, the
+ * peer goes away, or (max_damage > 0) the link has damaged that many
+ * packets since the wait began: then the caller retries in smaller pieces
+ * rather than waiting for a long packet that cannot cross. */
+static int run_until_ex(struct live *lv, const int *flag, unsigned timeout_ms, uint64_t max_damage)
 {
 	lv->timer_fired = 0;
 	if (timeout_ms)
 		uv_timer_start(&lv->timer, on_timer, timeout_ms, 0);
 	uv_loop_t *loop = kd_engine_loop(lv->eng);
-	while (!*flag && !lv->timer_fired && !kd_engine_canceled(lv->eng))
+	uint64_t damage0 = link_damage(lv);
+	int rc = 0;
+	while (!*flag) {
+		if (lv->timer_fired) {
+			rc = KD_ETIMEDOUT;
+			break;
+		}
+		if (kd_engine_canceled(lv->eng)) {
+			rc = KD_ECANCELED;
+			break;
+		}
+		if (lv->waiting && !lv->connected) {
+			rc = KD_EDISCONNECTED;
+			break;
+		}
+		if ((max_damage && link_damage(lv) - damage0 >= max_damage) || lv->bad_reply) {
+			rc = KD_EPROTO;
+			break;
+		}
+		uv_timer_start(&lv->poll, on_timer_poll, 100, 0);
 		uv_run(loop, UV_RUN_ONCE);
+	}
 	uv_timer_stop(&lv->timer);
-	if (*flag)
-		return 0;
-	if (kd_engine_canceled(lv->eng))
-		return KD_ECANCELED;
-	return KD_ETIMEDOUT;
+	uv_timer_stop(&lv->poll);
+	return rc;
+}
+
+static int run_until(struct live *lv, const int *flag, unsigned timeout_ms)
+{
+	return run_until_ex(lv, flag, timeout_ms, 0);
 }
 
 void kd_live_explain_silence(struct kd_target *t)
@@ -397,8 +444,8 @@ void kd_live_explain_silence(struct kd_target *t)
 }
 
 /* Send a manipulate request and wait for its reply. */
-static int request(struct live *lv, struct dbgkd_manipulate_state64 *m, const void *extra,
-                   size_t extra_len)
+static int request_once(struct live *lv, struct dbgkd_manipulate_state64 *m, const void *extra,
+                        size_t extra_len, uint64_t max_damage, unsigned timeout_ms)
 {
 	if (!lv->link || !lv->connected)
 		return KD_EDISCONNECTED;
@@ -415,26 +462,64 @@ static int request(struct live *lv, struct dbgkd_manipulate_state64 *m, const vo
 	lv->waiting = 1;
 	lv->want_api = m->ApiNumber;
 	lv->got_reply = 0;
+	lv->bad_reply = 0;
 	lv->link_error = 0;
 	lv->link_msg[0] = '\0';
 	int rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + extra_len);
 	if (rc == 0) {
-		unsigned to = lv->opt.request_timeout_ms ? lv->opt.request_timeout_ms : 6000;
-		rc = run_until(lv, &lv->got_reply, to);
+		rc = run_until_ex(lv, &lv->got_reply, timeout_ms, max_damage);
 	}
 	lv->waiting = 0;
-	if (rc == KD_ETIMEDOUT || rc == KD_ECANCELED) {
-		/* Forget the request so a late answer cannot be taken for the
-		 * reply to the next one. */
-		lv->link->ops->reset(lv->link);
-		if (rc == KD_ETIMEDOUT)
-			kd_live_explain_silence(&lv->t);
+	if (rc == KD_EDISCONNECTED) {
+		kd_eprintf(lv->eng, "The target went away (%s): %s\n", lv->connection,
+		           lv->link_msg[0] ? lv->link_msg : "connection lost");
 		return rc;
 	}
 	if (rc < 0)
 		return rc;
 	memcpy(m, lv->reply, MANIP_SIZE);
 	return 0;
+}
+
+/* A request, asked again while the link shows damage: a damaged request
+ * or reply costs a retry, never a wrong answer. With max_damage the caller
+ * wants KD_EPROTO back to retry in smaller pieces itself. */
+static int request_ex(struct live *lv, struct dbgkd_manipulate_state64 *m, const void *extra,
+                      size_t extra_len, uint64_t max_damage)
+{
+	unsigned timeout = lv->opt.request_timeout_ms ? lv->opt.request_timeout_ms : 6000;
+	struct dbgkd_manipulate_state64 orig = *m;
+	int rc = KD_ETIMEDOUT;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		*m = orig;
+		uint64_t damage0 = link_damage(lv);
+		rc = request_once(lv, m, extra, extra_len, max_damage, timeout);
+		int damaged = link_damage(lv) != damage0;
+		if (rc == KD_EPROTO || (rc == KD_ETIMEDOUT && damaged)) {
+			/* The target drops its unfinished reply when the next request
+			 * comes, and numbers the next one on from it. */
+			if (lv->link->ops->abandon_receive)
+				lv->link->ops->abandon_receive(lv->link);
+			if (rc == KD_EPROTO && max_damage)
+				return rc;
+			continue;
+		}
+		break;
+	}
+	if (rc == KD_ETIMEDOUT || rc == KD_ECANCELED || rc == KD_EPROTO) {
+		/* Forget the request so a late answer cannot be taken for the
+		 * reply to the next one. */
+		lv->link->ops->reset(lv->link);
+		if (rc == KD_ETIMEDOUT)
+			kd_live_explain_silence(&lv->t);
+	}
+	return rc;
+}
+
+static int request(struct live *lv, struct dbgkd_manipulate_state64 *m, const void *extra,
+                   size_t extra_len)
+{
+	return request_ex(lv, m, extra, extra_len, 0);
 }
 
 static void init_request(struct dbgkd_manipulate_state64 *m, uint32_t api, unsigned cpu)
@@ -473,21 +558,33 @@ static int live_version(struct kd_target *t, struct kd_version *out)
 }
 
 /* Read one chunk with a memory-reading API (virtual, physical, control). */
+/* Read one chunk with a reading API: virtual, physical or control memory
+ * (address and count in ReadMemory), or a piece of the CONTEXT through
+ * GetContextEx (offset and count in ContextEx). */
 static int read_chunk(struct live *lv, uint32_t api, unsigned cpu, uint64_t addr,
                       uint8_t *buf, uint32_t len, uint32_t *got)
 {
 	struct dbgkd_manipulate_state64 m;
+	int ctx = api == DbgKdGetContextExApi;
 	init_request(&m, api, cpu);
-	m.u.ReadMemory.TargetBaseAddress = addr;
-	m.u.ReadMemory.TransferCount = len;
-	int rc = request(lv, &m, NULL, 0);
+	if (ctx) {
+		m.u.ContextEx.Offset = (uint32_t)addr;
+		m.u.ContextEx.ByteCount = len;
+	} else {
+		m.u.ReadMemory.TargetBaseAddress = addr;
+		m.u.ReadMemory.TransferCount = len;
+	}
+	int rc = request_ex(lv, &m, NULL, 0, len > MIN_TRANSFER ? 6 : 0);
 	if (rc < 0)
 		return rc;
-	uint32_t n = m.u.ReadMemory.ActualBytesRead;
+	if (ctx && m.ReturnStatus != KD_STATUS_SUCCESS)
+		return KD_ETARGET;
+	uint32_t n = ctx ? m.u.ContextEx.BytesCopied : m.u.ReadMemory.ActualBytesRead;
 	size_t avail = lv->reply_len - MANIP_SIZE;
 	/* A reply must answer the question asked: anything else is damage
 	 * the checksum did not catch. */
-	if (m.u.ReadMemory.TargetBaseAddress != addr || n > len || n > avail)
+	if ((ctx ? m.u.ContextEx.Offset != addr : m.u.ReadMemory.TargetBaseAddress != addr) ||
+	    n > len || n > avail)
 		return KD_EPROTO;
 	memcpy(buf, lv->reply + MANIP_SIZE, n);
 	*got = n;
@@ -533,6 +630,7 @@ static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t
 			free(again);
 		}
 		if (rc == KD_EPROTO && ++attempts < 50) {
+			lv->clean_replies = 0;
 			/* Shorter packets cross a bad line more often. */
 			if (lv->max_transfer > MIN_TRANSFER)
 				lv->max_transfer /= 2;
@@ -542,9 +640,14 @@ static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t
 			break;
 		if (rc < 0) {
 			*done = total;
-			return total ? 0 : rc;
+			return total && rc != KD_ETARGET ? 0 : rc;
 		}
 		attempts = 0;
+		/* After a run of clean replies, try longer packets again. */
+		if (++lv->clean_replies >= 8 && lv->max_transfer < MAX_TRANSFER) {
+			lv->max_transfer = lv->max_transfer * 2 > MAX_TRANSFER ? MAX_TRANSFER : lv->max_transfer * 2;
+			lv->clean_replies = 0;
+		}
 		total += got;
 		if (got < chunk)
 			break;
@@ -625,24 +728,28 @@ static int live_get_context(struct kd_target *t, unsigned cpu, struct kd_context
 	size_t size = kd_context_size(v.machine);
 	if (!size)
 		return KD_ENOTSUP;
-	struct dbgkd_manipulate_state64 m;
-	init_request(&m, DbgKdGetContextExApi, cpu);
-	m.u.ContextEx.Offset = 0;
-	m.u.ContextEx.ByteCount = (uint32_t)size;
-	rc = request(lv, &m, NULL, 0);
-	if (rc == 0 && m.ReturnStatus != KD_STATUS_SUCCESS) {
-		/* Older targets know only the plain API. */
-		init_request(&m, DbgKdGetContextApi, cpu);
-		rc = request(lv, &m, NULL, 0);
-		if (rc == 0 && m.ReturnStatus != KD_STATUS_SUCCESS)
-			rc = KD_ETARGET;
+	memset(out, 0, sizeof *out);
+	out->machine = v.machine;
+	/* GetContextEx comes in pieces, so a noisy line can carry it; targets
+	 * without it (the boot debugger refuses it) get the plain API. */
+	uint32_t done = 0;
+	if (!lv->no_context_ex) {
+		rc = read_memory(t, DbgKdGetContextExApi, cpu, 0, out->u.raw, (uint32_t)size, &done);
+		if (rc == 0 && done == size)
+			return 0;
+		if (rc != KD_ETARGET && rc != KD_EUNREADABLE && rc < 0)
+			return rc;
+		lv->no_context_ex = 1;
 	}
+	struct dbgkd_manipulate_state64 m;
+	init_request(&m, DbgKdGetContextApi, cpu);
+	rc = request(lv, &m, NULL, 0);
+	if (rc == 0 && m.ReturnStatus != KD_STATUS_SUCCESS)
+		rc = KD_ETARGET;
 	if (rc < 0)
 		return rc;
 	if (lv->reply_len < MANIP_SIZE + size)
 		return KD_EPROTO;
-	memset(out, 0, sizeof *out);
-	out->machine = v.machine;
 	memcpy(out->u.raw, lv->reply + MANIP_SIZE, size);
 	return 0;
 }
@@ -663,7 +770,9 @@ static int live_set_context(struct kd_target *t, unsigned cpu, const struct kd_c
 
 static void free_live(uv_handle_t *h)
 {
-	free(h->data);
+	struct live *lv = h->data;
+	if (--lv->pending_closes == 0)
+		free(lv);
 }
 
 static void live_close(struct kd_target *t)
@@ -686,7 +795,9 @@ static void live_close(struct kd_target *t)
 		if (lv->files[i].f)
 			fclose(lv->files[i].f);
 	/* The timer is embedded: free once libuv has let go of it. */
+	lv->pending_closes = 2;
 	uv_close((uv_handle_t *)&lv->timer, free_live);
+	uv_close((uv_handle_t *)&lv->poll, free_live);
 }
 
 static const struct kd_target_ops live_ops = {
@@ -720,7 +831,9 @@ int kd_live_target_new(struct kd_engine *eng, const struct kd_live_options *opt,
 	snprintf(lv->causes, sizeof lv->causes, "%s", opt && opt->causes ? opt->causes : "");
 	lv->max_transfer = MAX_TRANSFER;
 	uv_timer_init(kd_engine_loop(eng), &lv->timer);
+	uv_timer_init(kd_engine_loop(eng), &lv->poll);
 	lv->timer.data = lv;
+	lv->poll.data = lv;
 	memset(cb, 0, sizeof *cb);
 	cb->on_packet = on_packet;
 	cb->on_reset = on_reset;

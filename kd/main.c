@@ -6,6 +6,7 @@
  * running target or stops a long command, Ctrl-D toggles the packet trace.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -183,6 +184,7 @@ static void repl(struct frontend *fe)
 			if (n > 0 && line[n - 1] == '\n')
 				line[n - 1] = '\0';
 			printf("%s%s\n", prompt, line);
+			fflush(stdout);
 		}
 		if (strcmp(line, "\x04") == 0 && fe->live) {
 			kd_live_set_trace(fe->live, !kd_live_trace(fe->live));
@@ -287,6 +289,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kd: no target: use -k CONNECTION or --demo (see kd --help)\n");
 		return 2;
 	}
+	/* A target that goes away must not kill kd on its next write. */
+	signal(SIGPIPE, SIG_IGN);
 	fe.interactive = isatty(0);
 	fe.batch = commands != NULL || !fe.interactive;
 	uv_loop_init(&fe.loop);

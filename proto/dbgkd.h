@@ -275,7 +275,8 @@ struct dbgkd_wait_state_change64 {
 	} ControlReport;
 };
 
-/* DBGKD_DEBUG_IO: the print or prompt text follows the 0x20-byte header. */
+/* DBGKD_DEBUG_IO: the print or prompt text follows the 16-byte header
+ * (checked against the real capture: a 30-byte DbgPrint has ByteCount 46). */
 struct dbgkd_print_string {
 	uint32_t LengthOfString;
 };
@@ -292,7 +293,6 @@ struct dbgkd_debug_io {
 	union {
 		struct dbgkd_print_string PrintString;
 		struct dbgkd_get_string GetString;
-		uint64_t Reserve[3];
 	} u;
 };
 
@@ -331,7 +331,8 @@ _Static_assert(sizeof(struct dbgkd_manipulate_state64) == 0x38, "DBGKD_MANIPULAT
 _Static_assert(offsetof(struct dbgkd_wait_state_change64, u) == 0x20, "state change union at 0x20");
 _Static_assert(sizeof(struct dbgkm_exception64) == 0xa0, "DBGKM_EXCEPTION64 is 0xa0 bytes");
 _Static_assert(offsetof(struct dbgkd_wait_state_change64, ControlReport) == 0xc0, "control report at 0xc0");
-_Static_assert(sizeof(struct dbgkd_debug_io) == 0x20, "DBGKD_DEBUG_IO is 0x20 bytes");
+_Static_assert(sizeof(struct dbgkd_debug_io) == 0x10, "DBGKD_DEBUG_IO is 0x10 bytes");
+_Static_assert(sizeof(struct dbgkd_wait_state_change64) == 0xf0, "DBGKD_ANY_WAIT_STATE_CHANGE is 0xf0 bytes");
 _Static_assert(sizeof(struct dbgkd_file_io) == 0x40, "DBGKD_FILE_IO is 0x40 bytes");
 
 /* Name of a manipulate, state-change, debug-I/O or file-I/O API number as

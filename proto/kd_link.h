@@ -58,6 +58,10 @@ struct kd_link_ops {
 	void (*reset)(struct kd_link *l);
 	void (*set_trace)(struct kd_link *l, int on);
 	void (*close)(struct kd_link *l);
+	/* Give up on a packet the peer is still trying to get across (the
+	 * debugger asks again, in smaller pieces): accept whatever id comes
+	 * next. Optional. */
+	void (*abandon_receive)(struct kd_link *l);
 	/* Counters (optional; NULL when the link keeps none). */
 	void (*get_stats)(struct kd_link *l, struct kd_link_stats *out);
 };

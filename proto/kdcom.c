@@ -107,7 +107,7 @@ static void send_control(struct kdcom *k, uint16_t type, uint32_t id)
 
 static unsigned ack_timeout(struct kdcom *k, size_t len)
 {
-	unsigned ms = k->opt.ack_timeout_ms ? k->opt.ack_timeout_ms : 300;
+	unsigned ms = k->opt.ack_timeout_ms ? k->opt.ack_timeout_ms : 150;
 	if (k->opt.baud > 0) /* 10 bits a byte on the line */
 		ms += (unsigned)((len + 17) * 10 * 1000 / (unsigned)k->opt.baud);
 	return ms;
@@ -255,13 +255,27 @@ static void handle_data(struct kdcom *k)
 	k->stats.packets_received++;
 	/* Ids alternate, so a packet with the id of the last one delivered is
 	 * that packet again: the sender did not see our acknowledgement. */
-	if (!k->recv_sync && id == k->last_delivered) {
+	/* The debugger still passes on a repeated reply: the target can number
+	 * a fresh reply like the last one after it gave up on a packet whose
+	 * acknowledgement was lost, and the live target checks every reply
+	 * against its question anyway. */
+	int reply = k->role == KD_LINK_DEBUGGER && k->h.type == KD_PACKET_TYPE_KD_STATE_MANIPULATE;
+	if (!k->recv_sync && id == k->last_delivered && !reply) {
 		tracef(k, "KDCOM <<< %s id=%08x repeated, dropped", type_name(k->h.type), id);
 		k->stats.dropped++;
 		return;
 	}
 	k->recv_sync = 0;
 	k->last_delivered = id;
+	/* A target that is still sending when a new request arrives takes it
+	 * as the end of that exchange, as the Windows stub does: the debugger
+	 * has given up on the packet and asks again. */
+	if (k->role == KD_LINK_TARGET && k->in_flight && k->h.type == KD_PACKET_TYPE_KD_STATE_MANIPULATE) {
+		tracef(k, "KDCOM abandoning id=%08x: the debugger sent a new request", k->send_id);
+		k->send_id = (k->send_id & ~KD_SYNC_PACKET_ID) ^ 1;
+		pop_head(k);
+		start_next(k);
+	}
 	tracef(k, "KDCOM <<< %s id=%08x len=%u", type_name(k->h.type), id, k->h.byte_count);
 	if (k->link.cb.on_packet)
 		k->link.cb.on_packet(k->link.cb.user, k->h.type, k->data, k->data_len);
@@ -362,7 +376,7 @@ void kdcom_feed(struct kd_link *l, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < len && !k->closing; i++)
 		rx_byte(k, data[i]);
 	if (k->rx != RX_HUNT)
-		uv_timer_start(&k->rx_timer, on_rx_stalled, 1000, 0);
+		uv_timer_start(&k->rx_timer, on_rx_stalled, 100, 0);
 }
 
 void kdcom_peer_connected(struct kd_link *l)
@@ -438,6 +452,11 @@ static void kdcom_reset(struct kd_link *l)
 	send_control(k, KD_PACKET_TYPE_KD_RESET, 0);
 }
 
+static void kdcom_abandon_receive(struct kd_link *l)
+{
+	from_link(l)->recv_sync = 1;
+}
+
 static void kdcom_set_trace(struct kd_link *l, int on)
 {
 	from_link(l)->trace = on;
@@ -470,6 +489,7 @@ static const struct kd_link_ops kdcom_ops = {
 	.set_trace = kdcom_set_trace,
 	.close = kdcom_close,
 	.get_stats = kdcom_stats,
+	.abandon_receive = kdcom_abandon_receive,
 };
 
 int kdcom_link_new(uv_loop_t *loop, enum kd_link_role role, const struct kdcom_options *opt,

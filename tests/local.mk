@@ -9,3 +9,8 @@ tests_kdsim_kdsim_LDADD = $(KD_LIBS)
 
 EXTRA_DIST += tests/e2e/lib.sh tests/e2e/attach.sh
 KD_TESTS += tests/e2e/attach.sh
+
+check_PROGRAMS += tests/faultproxy
+tests_faultproxy_LDADD = $(UV_LIBS)
+EXTRA_DIST += tests/e2e/faults.sh
+KD_TESTS += tests/e2e/faults.sh
