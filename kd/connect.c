@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto/kdcom.h"
+#include "proto/kdnet_spec.h"
 #include "transport/stream.h"
 
 /* The glue between a byte stream and a KDCOM link. */
@@ -154,6 +155,35 @@ static int connect_com(struct kd_engine *eng, const char *params, struct kd_live
 	return 0;
 }
 
+/* KDNET: the link owns its UDP socket and reports the target through
+ * on_connect once the handshake is done. */
+static int connect_net(struct kd_engine *eng, const char *params, struct kd_live_options *opt,
+                       struct kd_target **out, char *err, size_t errlen)
+{
+	struct kdnet_spec ns;
+	int rc = kdnet_spec_parse(params, &ns, err, errlen);
+	if (rc < 0)
+		return rc;
+	char conn[300];
+	opt->connection = kdnet_spec_describe(&ns, conn, sizeof conn);
+	opt->causes = kdnet_causes;
+	struct kd_target *t;
+	struct kd_link_callbacks lcb;
+	rc = kd_live_target_new(eng, opt, &t, &lcb);
+	if (rc < 0)
+		return rc;
+	struct kd_link *link;
+	rc = kdnet_spec_open_debugger(kd_engine_loop(eng), &ns, &lcb, &link, err, errlen);
+	memset(&ns, 0, sizeof ns); /* the key does not outlive the link */
+	if (rc < 0) {
+		t->ops->close(t);
+		return rc;
+	}
+	kd_live_set_link(t, link);
+	*out = t;
+	return 0;
+}
+
 int kd_connect(struct kd_engine *eng, const char *spec, const struct kd_live_options *base,
                struct kd_target **out, char *err, size_t errlen)
 {
@@ -163,10 +193,8 @@ int kd_connect(struct kd_engine *eng, const char *spec, const struct kd_live_opt
 		opt = *base;
 	if (strncmp(spec, "com:", 4) == 0)
 		return connect_com(eng, spec + 4, &opt, out, err, errlen);
-	if (strncmp(spec, "net:", 4) == 0) {
-		snprintf(err, errlen, "net: KDNET is not available in this build yet");
-		return KD_ENOTSUP;
-	}
+	if (strncmp(spec, "net:", 4) == 0)
+		return connect_net(eng, spec + 4, &opt, out, err, errlen);
 	snprintf(err, errlen, "unknown connection '%s' (use com:... or net:...; see kd --help)", spec);
 	return KD_EINVAL;
 }

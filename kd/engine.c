@@ -438,8 +438,18 @@ int kd_read_virtual(struct kd_engine *eng, uint64_t addr, void *buf, size_t len,
 				return KD_ENOMEM;
 		}
 		uint32_t off = (uint32_t)(a - line_addr);
-		if (off >= l->valid)
-			break;
+		if (off >= l->valid) {
+			/* The whole line did not read; the bytes asked for may
+			 * (a target that answers only what it recorded). */
+			uint32_t want = CACHE_LINE - off < len - got ? CACHE_LINE - off : (uint32_t)(len - got);
+			uint32_t d = 0;
+			if (eng->target->ops->read_virtual(eng->target, a, out + got, want, &d) < 0 || d == 0)
+				break;
+			got += d;
+			if (d < want)
+				break;
+			continue;
+		}
 		size_t n = l->valid - off;
 		if (n > len - got)
 			n = len - got;

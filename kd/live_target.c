@@ -341,7 +341,10 @@ static void on_error(void *user, int err, const char *msg)
 static void on_connect(void *user)
 {
 	struct live *lv = user;
+	if (!lv->connected)
+		kd_printf(lv->eng, "Connected to %s\n", lv->connection);
 	lv->connected = 1;
+	lv->link_error = 0;
 }
 
 static void on_trace(void *user, const char *line)

@@ -20,6 +20,12 @@
 #include <readline/readline.h>
 
 #include "kd/connect.h"
+#include "kd/decode_pcap.h"
+#include "kd/dump_banner.h"
+#include "kd/dump_target.h"
+#include "kd/image_target.h"
+#include "proto/kdnet_key.h"
+#include "symbols/symbols.h"
 #include "kd/control.h"
 #include "kd/engine.h"
 #include "kd/live_target.h"
@@ -51,11 +57,14 @@ static void on_output(void *user, enum kd_output_kind kind, const char *text)
 static void usage(FILE *f)
 {
 	fputs(
-"Usage: kd -k CONNECTION [-b] [-c \"cmd; cmd\"] [--trace]\n"
+"Usage: kd -k CONNECTION [-b] [-y SYMPATH] [-c \"cmd; cmd\"] [--trace]\n"
+"       kd -z FILE [-y SYMPATH] [-c \"cmd; cmd\"]\n"
 "       kd --demo [-c \"cmd; cmd\"]\n"
+"       kd --decode-pcap FILE --key KEY\n"
 "\n"
 "A Windows kernel debugger: attach to a target over a serial line, a VM's\n"
-"COM-port pipe or TCP, and use WinDbg's commands.\n"
+"COM-port pipe, TCP or KDNET, or open a crash dump or a PE image, and use\n"
+"WinDbg's commands.\n"
 "\n"
 "Connections (-k):\n"
 "  com:pipe,port=PATH[,reconnect]   unix socket of a VM's COM port (QEMU -serial\n"
@@ -63,18 +72,31 @@ static void usage(FILE *f)
 "                                   pipe; Hyper-V named pipe relayed to a socket)\n"
 "  com:port=DEVICE[,baud=RATE]      serial line, raw mode (default 115200)\n"
 "  com:ipport=PORT,port=ADDRESS     TCP (QEMU -serial tcp::PORT,server)\n"
+"  net:port=PORT,key=A.B.C.D[,target=HOST]\n"
+"                                   KDNET over UDP (bcdedit /dbgsettings net ...);\n"
+"                                   key=env:NAME or key=file:PATH keep the key\n"
+"                                   out of the process list (default: $KD_NET_KEY)\n"
 "\n"
 "Options:\n"
 "  -k CONNECTION   attach to a live target\n"
+"  -z FILE         open a crash dump (full, kernel, bitmap, triage; x86, x64)\n"
+"                  or a PE image (mapped at its preferred base)\n"
+"  -y SYMPATH      symbol path (default $_NT_SYMBOL_PATH): folders, cache*DIR,\n"
+"                  srv*CACHE*URL, separated by ';'\n"
 "  -b              break in as soon as the target is connected\n"
 "  -c \"CMDS\"       run these commands (separated by ';') after attaching\n"
 "  --trace         start with the KD packet trace on (Ctrl-D toggles it)\n"
 "  --demo          start the simulator (kdsim) and attach to it\n"
+"  --decode-pcap FILE  print every KDNET datagram of a capture (pcap, pcapng,\n"
+"                  gzip accepted) with the KD packet inside; needs --key\n"
+"  --key KEY       the KDNET key for --decode-pcap (A.B.C.D, env:NAME, file:PATH)\n"
 "  -h, --help      this text\n"
 "  --version       print the version\n"
 "\n"
-"Commands: g, q, ~Ns, vertarget, .reboot, .kdfiles, db/dw/dd/dq/dp/dc/da/du,\n"
-"dps/dpp, eb/ew/ed/eq, and more: type `help` at the prompt; see kd(1).\n"
+"Commands: g, q, ~Ns, vertarget, .reboot, .kdfiles, r, .trap, .cxr, .tss,\n"
+".exr, ?, .formats, u/ub/uf, db/dw/dd/dq/dp/dc/da/du, dps/dpp, eb/ew/ed/eq,\n"
+"lm, x, ln, dt, .reload, .sympath, .symfix, .bugcheck, .dumpdebug, !analyze,\n"
+"!pte, !vtop, .dump and more: type `help` at the prompt; see kd(1).\n"
 "Commands are read from stdin when it is not a terminal.\n", f);
 }
 
@@ -254,21 +276,115 @@ static void stop_demo(struct frontend *fe)
 	}
 }
 
+/* -c commands, then the prompt (or stdin), until q or end of input. */
+static int run_session(struct frontend *fe, const char *commands)
+{
+	int status = 0;
+	if (fe->interactive) {
+		const char *home = getenv("HOME");
+		snprintf(fe->history, sizeof fe->history, "%s/.kd_history", home ? home : ".");
+		read_history(fe->history);
+		rl_bind_key(4, toggle_trace);
+	}
+	if (commands) {
+		char prompt[32];
+		prompt_text(fe, prompt, sizeof prompt);
+		printf("%s%s\n", prompt, commands);
+		fflush(stdout);
+		if (kd_execute(fe->eng, commands) < 0)
+			status = 1;
+	}
+	if (!kd_engine_quit_requested(fe->eng))
+		repl(fe);
+	if (fe->interactive)
+		write_history(fe->history);
+	return status;
+}
+
+static void finish(struct frontend *fe)
+{
+	kd_engine_free(fe->eng);
+	uv_close((uv_handle_t *)&fe->sigint, NULL);
+	uv_close((uv_handle_t *)&fe->tick, NULL);
+	uv_run(&fe->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&fe->loop);
+	stop_demo(fe);
+}
+
+/* -z: a crash dump, or else a PE image, as a stopped target. */
+static int open_file(struct frontend *fe, const char *path)
+{
+	char err[512];
+	struct kd_target *t = NULL;
+	uint8_t head[8] = {0};
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "kd: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	int is_dump = kd_dump_is_dump(head, n);
+	int rc = is_dump ? kd_dump_target_open(path, &t, err, sizeof err)
+	       : kd_image_target_probe(path) ? kd_image_target_open(path, &t, err, sizeof err)
+	       : (snprintf(err, sizeof err, "%s: neither a crash dump nor a PE image", path), KD_EFORMAT);
+	if (rc < 0) {
+		fprintf(stderr, "kd: %s\n", err);
+		return rc;
+	}
+	rc = kd_engine_open_target(fe->eng, t);
+	if (rc < 0) {
+		fprintf(stderr, "kd: %s: %s\n", path, kd_strerror(rc));
+		return rc;
+	}
+	if (is_dump)
+		kd_dump_show_banner(fe->eng, path);
+	else
+		printf("Loading Image File [%s]\n", path);
+	fflush(stdout);
+	return 0;
+}
+
+static int decode_pcap(const char *path, const char *key_spec)
+{
+	uint8_t key[KDNET_KEY_SIZE];
+	char err[512];
+	if (!key_spec && !getenv("KD_NET_KEY")) {
+		fprintf(stderr, "kd: --decode-pcap needs --key KEY (or KD_NET_KEY in the environment)\n");
+		return 2;
+	}
+	if (kdnet_key_load(key_spec, key, err, sizeof err) < 0) {
+		fprintf(stderr, "kd: %s\n", err);
+		return 2;
+	}
+	int rc = kd_decode_pcap(path, key, stdout, err, sizeof err);
+	memset(key, 0, sizeof key);
+	fflush(stdout);
+	if (rc < 0) {
+		fprintf(stderr, "kd: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct frontend fe;
 	memset(&fe, 0, sizeof fe);
-	const char *connection = NULL, *commands = NULL;
+	const char *connection = NULL, *commands = NULL, *file = NULL, *sympath = NULL;
+	const char *pcap = NULL, *key = NULL;
 	int demo = 0, trace = 0;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "demo", no_argument, NULL, 'D' },
 		{ "trace", no_argument, NULL, 'T' },
+		{ "decode-pcap", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "k:bc:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:bc:hz:y:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': connection = optarg; break;
 		case 'b': fe.breakin_on_connect = 1; break;
@@ -277,6 +393,10 @@ int main(int argc, char **argv)
 		case 'V': printf("kd %s\n", PACKAGE_VERSION); return 0;
 		case 'D': demo = 1; break;
 		case 'T': trace = 1; break;
+		case 'z': file = optarg; break;
+		case 'y': sympath = optarg; break;
+		case 'P': pcap = optarg; break;
+		case 'K': key = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -285,8 +405,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char demo_spec[400];
-	if (!connection && !demo) {
-		fprintf(stderr, "kd: no target: use -k CONNECTION or --demo (see kd --help)\n");
+	if (pcap)
+		return decode_pcap(pcap, key);
+	if (!connection && !demo && !file) {
+		fprintf(stderr, "kd: no target: use -k CONNECTION, -z FILE or --demo (see kd --help)\n");
+		return 2;
+	}
+	if (file && (connection || demo)) {
+		fprintf(stderr, "kd: -z opens a file; it cannot be combined with -k or --demo\n");
 		return 2;
 	}
 	/* A target that goes away must not kill kd on its next write. */
@@ -301,6 +427,13 @@ int main(int argc, char **argv)
 	fe.sigint.data = &fe;
 	uv_signal_start(&fe.sigint, on_sigint, SIGINT);
 	uv_timer_init(&fe.loop, &fe.tick);
+	if (kd_symbols_attach(fe.eng, sympath) < 0)
+		fprintf(stderr, "kd: the symbol path could not be set up; continuing without symbols\n");
+	if (file) {
+		int status = open_file(&fe, file) < 0 ? 1 : run_session(&fe, commands);
+		finish(&fe);
+		return status;
+	}
 	if (demo) {
 		if (start_demo(&fe, demo_spec, sizeof demo_spec) < 0) {
 			fprintf(stderr, "kd: cannot start the simulator\n");
@@ -329,23 +462,7 @@ int main(int argc, char **argv)
 			fe.live->ops->close(fe.live);
 		fe.live = NULL;
 	} else {
-		if (fe.interactive) {
-			const char *home = getenv("HOME");
-			snprintf(fe.history, sizeof fe.history, "%s/.kd_history", home ? home : ".");
-			read_history(fe.history);
-			rl_bind_key(4, toggle_trace);
-		}
-		if (commands) {
-			char prompt[32];
-			prompt_text(&fe, prompt, sizeof prompt);
-			printf("%s%s\n", prompt, commands);
-			if (kd_execute(fe.eng, commands) < 0)
-				status = 1;
-		}
-		if (!kd_engine_quit_requested(fe.eng))
-			repl(&fe);
-		if (fe.interactive)
-			write_history(fe.history);
+		status = run_session(&fe, commands);
 		/* Let queued packets (the continue of q) reach the target. */
 		struct kd_link *l = kd_live_link(fe.live);
 		for (int i = 0; i < 50 && l && l->ops->pending(l); i++) {
@@ -353,11 +470,6 @@ int main(int argc, char **argv)
 			uv_run(&fe.loop, UV_RUN_ONCE);
 		}
 	}
-	kd_engine_free(fe.eng);
-	uv_close((uv_handle_t *)&fe.sigint, NULL);
-	uv_close((uv_handle_t *)&fe.tick, NULL);
-	uv_run(&fe.loop, UV_RUN_DEFAULT);
-	uv_loop_close(&fe.loop);
-	stop_demo(&fe);
+	finish(&fe);
 	return status;
 }

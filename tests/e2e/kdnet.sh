@@ -35,10 +35,19 @@ fi
 if echo "$simhelp" | grep -q -- --udp && echo "$kdhelp" | grep -q 'net:'; then
 	ran=1
 	port=$(( 30000 + $$ % 20000 ))
-	start_sim --udp 127.0.0.1:$port --key 1a.2b.3c.4d --arch x64 || not_ok "kdsim --udp starts"
+	start_sim --udp 127.0.0.1:$port --key 1a.2b.3c.4d --arch x64 --dbgprint "kdsim: resumed
+" || not_ok "kdsim --udp starts"
+	# g lets the target run; it prints on resuming; Ctrl-C breaks in again.
 	timeout 60 "$KD" -k "net:port=$port,key=1a.2b.3c.4d" -b \
-		-c "vertarget; dd fffff80012600000 L4; g; q" < /dev/null > "$TMP/net.out" 2> "$TMP/net.err"
+		-c "vertarget; dd fffff80012600000 L4; g; q" < /dev/null > "$TMP/net.out" 2> "$TMP/net.err" &
+	kdpid=$!
+	for i in $(seq 1 200); do grep -q "kdsim: resumed" "$TMP/net.out" && break; sleep 0.1; done
+	kill -INT $kdpid
+	wait $kdpid
 	rc=$?
+	grep -q "kdsim: resumed" "$TMP/net.out" && ok "net: g lets the target run" || not_ok "net: g lets the target run"
+	[ $(grep -c "^Break instruction exception" "$TMP/net.out") -eq 2 ] && ok "net: Ctrl-C breaks in while running" \
+		|| not_ok "net: Ctrl-C breaks in while running"
 	[ $rc -eq 0 ] && ok "net: kd exits 0" || { not_ok "net: kd exits 0 (got $rc)"; cat "$TMP/net.err"; }
 	expect "$TMP/net.out" "Windows 10 Kernel Version 19041 MP (2 procs) Free x64" "net: vertarget over KDNET"
 	expect "$TMP/net.out" 'fffff800`12600000  00005a4d 00000000 00000000 00000000' "net: dd reads memory over KDNET"

@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kd/dump_target.h"
+#include "kd/kdnet_replay.h"
 #include "proto/kdcom.h"
+#include "proto/kdnet_key.h"
+#include "proto/kdnet_link.h"
 #include "tests/kdsim/machine.h"
 #include "tests/kdsim/stub.h"
 #include "transport/stream.h"
@@ -53,6 +57,12 @@ static void sim_disconnect(void *user, int err)
 	kdcom_peer_lost(s->link);
 }
 
+/* KDNET: the handshake is done; the link calls back with the stub. */
+static void net_connect(void *user)
+{
+	sim_stub_session_start(user);
+}
+
 static void on_stop_signal(uv_signal_t *h, int sig)
 {
 	(void)sig;
@@ -62,13 +72,20 @@ static void on_stop_signal(uv_signal_t *h, int sig)
 static void usage(FILE *f)
 {
 	fputs(
-"Usage: kdsim (--pipe PATH | --tcp PORT | --pty) [--arch x64|x86] [--cpus N]\n"
-"             [--dbgprint TEXT] [--quiet]\n"
+"Usage: kdsim (--pipe PATH | --tcp PORT | --pty | --udp HOST:PORT --key K)\n"
+"             [--arch x64|x86] [--cpus N] [--dbgprint TEXT]\n"
+"             [--replay CAPTURE --key K | --dump FILE] [--quiet]\n"
 "\n"
 "A simulated Windows kernel with a KD stub, for kd to attach to.\n"
 "  --pipe PATH     listen on a unix socket (kd -k com:pipe,port=PATH)\n"
 "  --tcp PORT      listen on 127.0.0.1:PORT (kd -k com:ipport=PORT,port=127.0.0.1)\n"
 "  --pty           create a pseudo-terminal and print its name (kd -k com:port=NAME)\n"
+"  --udp HOST:PORT speak KDNET to a debugger listening at HOST:PORT\n"
+"                  (kd -k net:port=PORT,key=K); needs --key\n"
+"  --key K         the KDNET key (A.B.C.D, env:NAME or file:PATH)\n"
+"  --replay FILE   serve what the target of a recorded KDNET session (a pcap\n"
+"                  or pcapng capture, gzip accepted; needs --key) answered\n"
+"  --dump FILE     serve the machine of a crash dump\n"
 "  --arch A        x64 (default) or x86\n"
 "  --cpus N        number of processors (default 2)\n"
 "  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
@@ -84,7 +101,9 @@ int main(int argc, char **argv)
 	spec.kind = -1;
 	enum kd_machine arch = KD_MACHINE_AMD64;
 	unsigned cpus = 2;
-	const char *dbgprint = NULL;
+	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL;
+	char udp_host[128] = "";
+	int udp_port = 0;
 	static const struct option longopts[] = {
 		{ "pipe", required_argument, NULL, 'p' },
 		{ "tcp", required_argument, NULL, 't' },
@@ -93,6 +112,10 @@ int main(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "dbgprint", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "udp", required_argument, NULL, 'u' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "dump", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,12 +138,32 @@ int main(int argc, char **argv)
 		case 'c': cpus = (unsigned)atoi(optarg); break;
 		case 'd': dbgprint = optarg; break;
 		case 'q': s.quiet = 1; break;
+		case 'k': keyspec = optarg; break;
+		case 'r': replay = optarg; break;
+		case 'D': dumpfile = optarg; break;
+		case 'u': {
+			const char *colon = strrchr(optarg, ':');
+			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof udp_host ||
+			    (udp_port = atoi(colon + 1)) <= 0 || udp_port > 65535) {
+				fprintf(stderr, "kdsim: --udp takes HOST:PORT\n");
+				return 2;
+			}
+			memcpy(udp_host, optarg, (size_t)(colon - optarg));
+			udp_host[colon - optarg] = '\0';
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if ((int)spec.kind < 0) {
+	if ((int)spec.kind < 0 && !udp_port) {
 		usage(stderr);
+		return 2;
+	}
+	uint8_t key[KDNET_KEY_SIZE];
+	char kerr[256];
+	if ((udp_port || replay) && kdnet_key_load(keyspec, key, kerr, sizeof kerr) < 0) {
+		fprintf(stderr, "kdsim: %s\n", kerr);
 		return 2;
 	}
 	if (cpus < 1 || cpus > 64) {
@@ -135,19 +178,51 @@ int main(int argc, char **argv)
 	}
 	sim_stub_init(&s.stub, &s.loop, &s.machine);
 	s.stub.dbgprint = dbgprint;
+	char err[512];
+	struct kd_replay *rp = NULL;
+	struct kd_target *dump = NULL;
+	if (replay) {
+		if (kd_replay_load(replay, key, &rp, err, sizeof err) < 0) {
+			fprintf(stderr, "kdsim: %s\n", err);
+			return 1;
+		}
+		sim_stub_use_replay(&s.stub, rp);
+	}
+	if (dumpfile) {
+		if (kd_dump_target_open(dumpfile, &dump, err, sizeof err) < 0 ||
+		    sim_stub_use_dump(&s.stub, dump) < 0) {
+			fprintf(stderr, "kdsim: %s\n", dump ? "the dump has no version data" : err);
+			return 1;
+		}
+	}
 	struct kd_link_callbacks lcb;
 	sim_stub_callbacks(&s.stub, &lcb);
-	struct kdcom_writer w = { link_write, &s };
-	if (kdcom_link_new(&s.loop, KD_LINK_TARGET, NULL, &w, &lcb, &s.link) < 0)
-		return 1;
-	s.stub.link = s.link;
-	struct kd_stream_callbacks scb = { sim_data, sim_connect, sim_disconnect, &s };
-	char err[256];
-	if (kd_stream_open(&s.loop, &spec, &scb, &s.stream, err, sizeof err) < 0) {
-		fprintf(stderr, "kdsim: %s\n", err);
-		return 1;
+	if (udp_port) {
+		struct kd_link_callbacks ncb = lcb;
+		ncb.on_connect = net_connect;
+		ncb.user = &s.stub;
+		if (kdnet_link_open_target(&s.loop, udp_host, udp_port, key, &ncb, &s.link, err, sizeof err) < 0) {
+			fprintf(stderr, "kdsim: %s\n", err);
+			return 1;
+		}
+		memset(key, 0, sizeof key);
+		s.stub.link = s.link;
+		printf("kdsim: KDNET to %s:%d\n", udp_host, udp_port);
+		fflush(stdout);
+	} else {
+		struct kdcom_writer w = { link_write, &s };
+		if (kdcom_link_new(&s.loop, KD_LINK_TARGET, NULL, &w, &lcb, &s.link) < 0)
+			return 1;
+		s.stub.link = s.link;
+		struct kd_stream_callbacks scb = { sim_data, sim_connect, sim_disconnect, &s };
+		if (kd_stream_open(&s.loop, &spec, &scb, &s.stream, err, sizeof err) < 0) {
+			fprintf(stderr, "kdsim: %s\n", err);
+			return 1;
+		}
 	}
-	if (spec.kind == KD_STREAM_PTY)
+	if (udp_port)
+		; /* announced above */
+	else if (spec.kind == KD_STREAM_PTY)
 		printf("kdsim: pty %s\n", kd_stream_pty_name(s.stream));
 	else if (spec.kind == KD_STREAM_TCP)
 		printf("kdsim: listening on 127.0.0.1:%d\n", spec.port);
@@ -160,12 +235,17 @@ int main(int argc, char **argv)
 	uv_signal_start(&s.sigint, on_stop_signal, SIGINT);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
 	s.link->ops->close(s.link);
-	kd_stream_close(s.stream);
+	if (s.stream)
+		kd_stream_close(s.stream);
 	uv_close((uv_handle_t *)&s.sigterm, NULL);
 	uv_close((uv_handle_t *)&s.sigint, NULL);
 	uv_close((uv_handle_t *)&s.stub.timer, NULL);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
 	sim_machine_free(&s.machine);
+	if (rp)
+		kd_replay_free(rp);
+	if (dump)
+		dump->ops->close(dump);
 	if (spec.kind == KD_STREAM_UNIX)
 		remove(spec.path);
 	return 0;

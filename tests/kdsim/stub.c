@@ -7,9 +7,12 @@
 #include <string.h>
 
 #include "proto/dbgkd.h"
+#include "kd/error.h"
 #include "proto/kd_packet.h"
 
 #define MANIP_SIZE sizeof(struct dbgkd_manipulate_state64)
+
+static uint32_t stub_read(struct sim_stub *s, uint32_t api, unsigned cpu, uint64_t a, void *buf, uint32_t want);
 
 static void send_state_change(struct sim_stub *s, const struct dbgkd_wait_state_change64 *sc,
                               const char *path)
@@ -34,8 +37,8 @@ static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc
 	sc->NumberProcessors = s->m->ncpu;
 	sc->Thread = s->m->kern_base + 0x900000 + cpu * 0x1000;
 	sc->ProgramCounter = kd_context_ip(&s->m->ctx[cpu]);
-	uint8_t code[16];
-	sim_read(s->m, sc->ProgramCounter, code, sizeof code);
+	uint8_t code[16] = {0};
+	stub_read(s, DbgKdReadVirtualMemoryApi, cpu, sc->ProgramCounter, code, sizeof code);
 	if (s->m->machine == KD_MACHINE_AMD64) {
 		sc->ControlReport.Amd64.InstructionCount = 16;
 		memcpy(sc->ControlReport.Amd64.InstructionStream, code, 16);
@@ -52,6 +55,19 @@ static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc
 void sim_stub_break(struct sim_stub *s, unsigned cpu)
 {
 	struct dbgkd_wait_state_change64 sc;
+	if (s->replay) {
+		/* The real target's own breakpoint report. */
+		for (size_t i = 0; i < kd_replay_state_change_count(s->replay); i++) {
+			const uint8_t *p;
+			size_t len;
+			if (kd_replay_state_change(s->replay, i, &p, &len) == 0 && len >= 4 &&
+			    (p[0] | (p[1] << 8)) == DbgKdExceptionStateChange) {
+				s->stopped = 1;
+				s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_CHANGE64, p, len);
+				return;
+			}
+		}
+	}
 	fill_common(s, &sc, DbgKdExceptionStateChange, cpu);
 	struct dbgkd_exception_record64 *er = &sc.u.Exception.ExceptionRecord;
 	er->ExceptionCode = KD_STATUS_BREAKPOINT;
@@ -120,6 +136,55 @@ static void on_reboot_done(uv_timer_t *t)
 	send_boot_event(s);
 }
 
+/* Memory and registers come from the machine, or from the dump. */
+static uint32_t stub_read(struct sim_stub *s, uint32_t api, unsigned cpu, uint64_t a, void *buf, uint32_t want)
+{
+	uint32_t got = 0;
+	if (s->dump) {
+		const struct kd_target_ops *o = s->dump->ops;
+		int rc = api == DbgKdReadVirtualMemoryApi ? (o->read_virtual ? o->read_virtual(s->dump, a, buf, want, &got) : KD_ENOTSUP)
+		       : api == DbgKdReadPhysicalMemoryApi ? (o->read_physical ? o->read_physical(s->dump, a, buf, want, &got) : KD_ENOTSUP)
+		       : (o->read_control ? o->read_control(s->dump, cpu, a, buf, want, &got) : KD_ENOTSUP);
+		return rc < 0 ? 0 : got;
+	}
+	if (api == DbgKdReadVirtualMemoryApi)
+		return sim_read(s->m, a, buf, want);
+	if (api == DbgKdReadPhysicalMemoryApi)
+		return sim_read_physical(s->m, a, buf, want);
+	if (a < sizeof s->m->control[0]) {
+		got = (uint32_t)(sizeof s->m->control[0] - a) < want ? (uint32_t)(sizeof s->m->control[0] - a) : want;
+		memcpy(buf, s->m->control[cpu] + a, got);
+	}
+	return got;
+}
+
+int sim_stub_use_dump(struct sim_stub *s, struct kd_target *t)
+{
+	struct kd_version v;
+	if (!t->ops->version || t->ops->version(t, &v) < 0)
+		return KD_EFORMAT;
+	s->dump = t;
+	s->m->machine = v.machine;
+	s->m->ncpu = v.processors ? (v.processors > 64 ? 64 : v.processors) : 1;
+	s->m->build = v.build;
+	s->m->kern_base = v.kern_base;
+	s->m->ps_loaded_module_list = v.ps_loaded_module_list;
+	for (unsigned i = 0; i < s->m->ncpu; i++) {
+		if (!t->ops->get_context || t->ops->get_context(t, i, &s->m->ctx[i]) < 0)
+			s->m->ctx[i] = s->m->ctx[0];
+	}
+	/* A dump is a stopped machine: no boot, it breaks when asked. */
+	s->booted = 1;
+	s->m->nmodules = 0;
+	return 0;
+}
+
+void sim_stub_use_replay(struct sim_stub *s, struct kd_replay *r)
+{
+	s->replay = r;
+	s->booted = 1;
+}
+
 static void reply(struct sim_stub *s, struct dbgkd_manipulate_state64 *m, const void *extra, size_t len)
 {
 	uint8_t pkt[KD_PACKET_MAX_SIZE];
@@ -140,6 +205,13 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 	unsigned cpu = m.Processor < s->m->ncpu ? m.Processor : s->cpu;
 	uint8_t buf[KD_PACKET_MAX_SIZE];
 	s->requests++;
+	if (s->replay) {
+		size_t rlen = 0;
+		if (kd_replay_answer(s->replay, data, len, buf, sizeof buf, &rlen) == 0) {
+			s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, buf, rlen);
+			return;
+		}
+	}
 	m.ReturnStatus = KD_STATUS_SUCCESS;
 	switch (m.ApiNumber) {
 	case DbgKdGetVersionApi: {
@@ -166,18 +238,7 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		uint32_t want = m.u.ReadMemory.TransferCount;
 		if (want > sizeof buf - MANIP_SIZE)
 			want = sizeof buf - MANIP_SIZE;
-		uint64_t a = m.u.ReadMemory.TargetBaseAddress;
-		uint32_t got;
-		if (m.ApiNumber == DbgKdReadVirtualMemoryApi)
-			got = sim_read(s->m, a, buf, want);
-		else if (m.ApiNumber == DbgKdReadPhysicalMemoryApi)
-			got = sim_read_physical(s->m, a, buf, want);
-		else if (a < sizeof s->m->control[0]) {
-			got = (uint32_t)(sizeof s->m->control[0] - a) < want ? (uint32_t)(sizeof s->m->control[0] - a) : want;
-			memcpy(buf, s->m->control[cpu] + a, got);
-		} else {
-			got = 0;
-		}
+		uint32_t got = stub_read(s, m.ApiNumber, cpu, m.u.ReadMemory.TargetBaseAddress, buf, want);
 		m.u.ReadMemory.ActualBytesRead = got;
 		if (got < want)
 			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
@@ -187,6 +248,12 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 	case DbgKdWriteVirtualMemoryApi:
 	case DbgKdWritePhysicalMemoryApi:
 	case DbgKdWriteControlSpaceApi: {
+		if (s->dump || s->replay) { /* recorded machines are read-only */
+			m.u.WriteMemory.ActualBytesWritten = 0;
+			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+			reply(s, &m, NULL, 0);
+			return;
+		}
 		uint32_t n = m.u.WriteMemory.TransferCount;
 		if (n > extra_len)
 			n = (uint32_t)extra_len;
@@ -258,11 +325,15 @@ static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len
 
 /* The debugger's reset starts the session: a booting kernel then reports
  * its modules. (Sent before the reset, they would be sent twice.) */
-static void on_reset(void *user)
+void sim_stub_session_start(struct sim_stub *s)
 {
-	struct sim_stub *s = user;
 	if (!s->booted && s->boot_step == 0 && !s->stopped)
 		send_boot_event(s);
+}
+
+static void on_reset(void *user)
+{
+	sim_stub_session_start(user);
 }
 
 static void on_breakin(void *user)
