@@ -163,7 +163,9 @@ static int parse_args(struct kd_engine *eng, const char *args, uint64_t *addr, i
 		kd_eprintf(eng, "Syntax error at '%s'\n", p);
 		return KD_EINVAL;
 	}
-	if (*count > 0x100000) {
+	/* Like the memory commands, refuse absurd lengths instead of
+	 * listing gigabytes. */
+	if (*count > 0x100000 || (*has_end && (*end_addr < *addr || *end_addr - *addr > 0x100000))) {
 		kd_eprintf(eng, "Range error in '%s'\n", args);
 		return KD_EINVAL;
 	}

@@ -543,6 +543,9 @@ static void test_u_uf(void **state)
 	    "80500009 c3              ret\n"
 	    "8050000a cc              int     3\n");
 	out.len = 0;
+	assert_int_not_equal(kd_execute(eng, "u 0 ffffffff"), 0);
+	assert_string_equal(out.buf, "Range error in '0 ffffffff'\n");
+	out.len = 0;
 	assert_int_not_equal(kd_execute(eng, "uf 0"), 0);
 	assert_string_equal(out.buf, "No code found, aborting\n");
 	out.len = 0;
