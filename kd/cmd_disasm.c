@@ -257,11 +257,16 @@ struct block_set {
 	size_t n, cap;
 };
 
+#define UF_MAX_BLOCKS 2048
+
 static int block_add(struct block_set *b, uint64_t a)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (b->starts[i] == a)
 			return 0;
+	/* Bounded: blocks are searched linearly. */
+	if (b->n >= UF_MAX_BLOCKS)
+		return 0;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		uint64_t *s = realloc(b->starts, cap * sizeof *s);
