@@ -223,6 +223,22 @@ static int cmd_trace(struct kd_engine *eng, const char *name, const char *args)
 	return 0;
 }
 
+static int cmd_stats(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct kd_target *t = live_target(eng, name);
+	if (!t)
+		return KD_ENOTSUP;
+	struct kd_live_stats st;
+	kd_live_stats(t, &st);
+	kd_printf(eng, "requests %llu, packets sent %llu received %llu, bytes sent %llu received %llu, "
+	          "resends %llu, bad packets %llu, repeats dropped %llu\n",
+	          (unsigned long long)st.requests, (unsigned long long)st.link.packets_sent,
+	          (unsigned long long)st.link.packets_received, (unsigned long long)st.link.bytes_sent,
+	          (unsigned long long)st.link.bytes_received, (unsigned long long)st.link.resends,
+	          (unsigned long long)st.link.bad_checksums, (unsigned long long)st.link.dropped);
+	return 0;
+}
+
 static int cmd_help(struct kd_engine *eng, const char *name, const char *args)
 {
 	for (size_t i = 0;; i++) {
@@ -243,6 +259,7 @@ const struct kd_command kd_cmds_control[] = {
 	{ ".kdfiles", cmd_kdfiles, ".kdfiles TargetPath LocalFile", "serve a replacement driver file to the target" },
 	{ ".echo", cmd_echo, ".echo Text", "print text" },
 	{ ".kdtrace", cmd_trace, ".kdtrace [on|off]", "toggle the KD packet trace (also Ctrl-D)" },
+	{ ".kdstats", cmd_stats, ".kdstats", "show round trips, packets and bytes on the KD link" },
 	{ "help", cmd_help, "help", "list commands" },
 	{ ".help", cmd_help, ".help", "list commands" },
 	{ NULL, NULL, NULL, NULL },

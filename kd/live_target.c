@@ -484,6 +484,23 @@ static int request_once(struct live *lv, struct dbgkd_manipulate_state64 *m, con
 	return 0;
 }
 
+/* On a link that has been losing bytes, a damaged packet can still pass
+ * the additive checksum; reading twice and comparing keeps damage from
+ * being shown as memory. */
+static int noisy(struct live *lv)
+{
+	if (!lv->link->ops->get_stats)
+		return 0;
+	struct kd_link_stats st;
+	lv->link->ops->get_stats(lv->link, &st);
+	uint64_t bad = st.bad_checksums + st.resends + st.dropped;
+	if (bad != lv->noisy_seen) {
+		lv->noisy_seen = bad;
+		lv->noisy_until = lv->requests + 256;
+	}
+	return lv->requests < lv->noisy_until;
+}
+
 /* A request, asked again while the link shows damage: a damaged request
  * or reply costs a retry, never a wrong answer. With max_damage the caller
  * wants KD_EPROTO back to retry in smaller pieces itself. */
@@ -513,7 +530,7 @@ static int request_ex(struct live *lv, struct dbgkd_manipulate_state64 *m, const
 		/* Forget the request so a late answer cannot be taken for the
 		 * reply to the next one. */
 		lv->link->ops->reset(lv->link);
-		if (rc == KD_ETIMEDOUT)
+		if (rc == KD_ETIMEDOUT && !noisy(lv))
 			kd_live_explain_silence(&lv->t);
 	}
 	return rc;
@@ -594,23 +611,6 @@ static int read_chunk(struct live *lv, uint32_t api, unsigned cpu, uint64_t addr
 	return n == 0 ? KD_EUNREADABLE : 0;
 }
 
-/* On a link that has been losing bytes, a damaged packet can still pass
- * the additive checksum; reading twice and comparing keeps damage from
- * being shown as memory. */
-static int noisy(struct live *lv)
-{
-	if (!lv->link->ops->get_stats)
-		return 0;
-	struct kd_link_stats st;
-	lv->link->ops->get_stats(lv->link, &st);
-	uint64_t bad = st.bad_checksums + st.resends + st.dropped;
-	if (bad != lv->noisy_seen) {
-		lv->noisy_seen = bad;
-		lv->noisy_until = lv->requests + 256;
-	}
-	return lv->requests < lv->noisy_until;
-}
-
 static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t addr,
                        void *buf, uint32_t len, uint32_t *done)
 {
@@ -632,7 +632,9 @@ static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t
 				rc = KD_EPROTO;
 			free(again);
 		}
-		if (rc == KD_EPROTO && ++attempts < 50) {
+		/* A noisy line that went quiet for a while is still a line:
+		 * ask again rather than give up on the read. */
+		if ((rc == KD_EPROTO || (rc == KD_ETIMEDOUT && noisy(lv))) && ++attempts < 50) {
 			lv->clean_replies = 0;
 			/* Shorter packets cross a bad line more often. */
 			if (lv->max_transfer > MIN_TRANSFER)
@@ -643,6 +645,9 @@ static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t
 			break;
 		if (rc < 0) {
 			*done = total;
+			if (total && rc != KD_ETARGET)
+				kd_eprintf(lv->eng, "Reading memory at %llx stopped after %u bytes: %s\n",
+				           (unsigned long long)(addr + total), total, kd_strerror(rc));
 			return total && rc != KD_ETARGET ? 0 : rc;
 		}
 		attempts = 0;
@@ -935,6 +940,16 @@ void kd_live_set_trace(struct kd_target *t, int on)
 	lv->trace = on;
 	if (lv->link)
 		lv->link->ops->set_trace(lv->link, on);
+}
+
+int kd_live_stats(struct kd_target *t, struct kd_live_stats *out)
+{
+	struct live *lv = live_of(t);
+	memset(out, 0, sizeof *out);
+	out->requests = lv->requests;
+	if (lv->link && lv->link->ops->get_stats)
+		lv->link->ops->get_stats(lv->link, &out->link);
+	return 0;
 }
 
 int kd_live_trace(struct kd_target *t)

@@ -49,6 +49,14 @@ int kd_live_continue(struct kd_target *t);
 int kd_live_reboot(struct kd_target *t);
 void kd_live_set_trace(struct kd_target *t, int on);
 int kd_live_trace(struct kd_target *t);
+
+/* Counters for diagnostics and benchmarks: requests (round trips) made and
+ * what the link carried. */
+struct kd_live_stats {
+	uint64_t requests;
+	struct kd_link_stats link;
+};
+int kd_live_stats(struct kd_target *t, struct kd_live_stats *out);
 /* .kdfiles: serve `local` when the target asks for `remote`. */
 int kd_live_kdfiles_add(struct kd_target *t, const char *remote, const char *local);
 /* Called by the front end's transport glue. */

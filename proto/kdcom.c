@@ -129,15 +129,17 @@ static void transmit_head(struct kdcom *k)
 	kd_packet_header_encode(&h, buf);
 	memcpy(buf + KD_PACKET_HEADER_SIZE, p->data, p->len);
 	buf[KD_PACKET_HEADER_SIZE + p->len] = KD_PACKET_TRAILING_BYTE;
-	write_bytes(k, buf, KD_PACKET_HEADER_SIZE + p->len + 1);
-	free(buf);
-	k->stats.packets_sent++;
+	/* In flight before the bytes leave: the acknowledgement may come back
+	 * before the write returns. */
 	if (!k->in_flight) {
 		k->in_flight = 1;
 		k->in_flight_since = uv_now(k->loop);
 		k->gave_up = 0;
 	}
+	k->stats.packets_sent++;
 	tracef(k, "KDCOM >>> %s id=%08x len=%u", type_name(p->type), h.id, p->len);
+	write_bytes(k, buf, KD_PACKET_HEADER_SIZE + p->len + 1);
+	free(buf);
 }
 
 static void on_ack_timeout(uv_timer_t *t);

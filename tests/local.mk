@@ -14,3 +14,14 @@ check_PROGRAMS += tests/faultproxy
 tests_faultproxy_LDADD = $(UV_LIBS)
 EXTRA_DIST += tests/e2e/faults.sh
 KD_TESTS += tests/e2e/faults.sh
+
+check_PROGRAMS += tests/unit/test_kdcom
+tests_unit_test_kdcom_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_kdcom
+
+check_PROGRAMS += tests/fuzz/replay_kdcom
+tests_fuzz_replay_kdcom_SOURCES = tests/fuzz/fuzz_kdcom.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kdcom_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdcom"'
+tests_fuzz_replay_kdcom_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_kdcom
+FUZZ_TARGETS += kdcom

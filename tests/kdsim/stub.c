@@ -122,6 +122,10 @@ static void resume(struct sim_stub *s)
 		if (!s->booted)
 			return;
 		print(s, "kdsim: the simulated kernel is running\n");
+		if (s->break_pending) {
+			s->break_pending = 0;
+			sim_stub_break(s, 0);
+		}
 		return;
 	}
 	if (s->dbgprint)
@@ -339,7 +343,9 @@ static void on_reset(void *user)
 static void on_breakin(void *user)
 {
 	struct sim_stub *s = user;
-	if (!s->stopped && s->booted)
+	if (!s->booted)
+		s->break_pending = 1; /* honoured once the boot events are out */
+	else if (!s->stopped)
 		sim_stub_break(s, 0);
 }
 

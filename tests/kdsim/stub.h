@@ -22,6 +22,7 @@ struct sim_stub {
 	int stopped;
 	int booted;           /* boot events sent to a debugger */
 	int boot_step;        /* which boot event is outstanding */
+	int break_pending;    /* a break-in came during boot */
 	unsigned cpu;         /* processor that reported the stop */
 	const char *dbgprint; /* printed each time the target resumes */
 	uv_timer_t timer;
