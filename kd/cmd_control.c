@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/disasm.h"
 #include "kd/command.h"
 #include "kd/control.h"
 #include "kd/live_target.h"
@@ -87,18 +88,8 @@ void kd_report_stop(struct kd_engine *eng)
 		kd_printf(eng, "%s - code %08x (%s)\n", exception_name(ev->code), ev->code,
 		          ev->first_chance ? "first chance" : "!!! second chance !!!");
 	}
-	/* The instruction where it stopped, as `u` shows it when the
-	 * disassembler is there; the symbol alone otherwise. */
-	const char *args;
-	const struct kd_command *u = kd_command_find("u @$ip L1", &args);
-	if (u && strcmp(u->name, "u") == 0) {
-		u->run(eng, u->name, args);
-		return;
-	}
-	char sym[512], a[20];
-	if (kd_format_symbol(eng, ev->pc, sym, sizeof sym) == 0)
-		kd_printf(eng, "%s:\n", sym);
-	kd_printf(eng, "%s\n", kd_format_addr(eng, ev->pc, a));
+	/* The symbol and the instruction where it stopped, as `r` ends. */
+	kd_disasm_show_current(eng, NULL);
 }
 
 void kd_report_connected(struct kd_engine *eng)

@@ -176,13 +176,6 @@ static void prompt_text(struct frontend *fe, char *buf, size_t n)
 	snprintf(buf, n, "%u: kd> ", kd_engine_cpu(fe->eng));
 }
 
-static int toggle_trace(int count, int key)
-{
-	(void)count;
-	(void)key;
-	return 0;
-}
-
 static void repl(struct frontend *fe)
 {
 	char prompt[32];
@@ -209,7 +202,9 @@ static void repl(struct frontend *fe)
 			fflush(stdout);
 		}
 		if (strcmp(line, "\x04") == 0 && fe->live) {
-			kd_live_set_trace(fe->live, !kd_live_trace(fe->live));
+			int on = !kd_live_trace(fe->live);
+			kd_live_set_trace(fe->live, on);
+			printf("Packet trace %s\n", on ? "on" : "off");
 		} else {
 			kd_execute(fe->eng, line);
 		}
@@ -243,12 +238,15 @@ static int start_demo(struct frontend *fe, char *spec, size_t n)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* Its own session: Ctrl-C at kd's prompt is for kd alone. */
+		setsid();
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
 		}
-		execlp(sim, sim, "--pipe", sock, "--arch", "x64", (char *)NULL);
+		execlp(sim, sim, "--pipe", sock, "--arch", "x64", "--quiet",
+		       "--dbgprint", "kdsim: running again (Ctrl-C breaks in)\n", (char *)NULL);
 		fprintf(stderr, "kd: cannot start %s: %s\n", sim, strerror(errno));
 		_exit(127);
 	}
@@ -284,7 +282,9 @@ static int run_session(struct frontend *fe, const char *commands)
 		const char *home = getenv("HOME");
 		snprintf(fe->history, sizeof fe->history, "%s/.kd_history", home ? home : ".");
 		read_history(fe->history);
-		rl_bind_key(4, toggle_trace);
+		/* Ctrl-D then Enter toggles the packet trace, as in WinDbg's kd:
+		 * the key is taken as text, and the line "\x04" is the toggle. */
+		rl_bind_key(4, rl_insert);
 	}
 	if (commands) {
 		char prompt[32];

@@ -9,8 +9,9 @@ have_z=0
 
 for arch in x64 x86; do
 	start_sim --pipe "$TMP/com-$arch" --arch $arch || not_ok "kdsim starts ($arch)"
+	if [ $arch = x64 ]; then mem=fffff80012601f00; rowpat='^fffff800`126[0-9a-f]{5}  [0-9a-f?]{2} '; else mem=82801f00; rowpat='^828[0-9a-f]{5}  [0-9a-f?]{2} '; fi
 	timeout 120 "$KD" -k "com:pipe,port=$TMP/com-$arch" -b \
-		-c ".dump /f $TMP/full-$arch.dmp; .dump /k $TMP/kern-$arch.dmp; r; q" \
+		-c ".dump /f $TMP/full-$arch.dmp; .dump /k $TMP/kern-$arch.dmp; r; db $mem L3000; q" \
 		< /dev/null > "$TMP/live-$arch.out" 2> "$TMP/live-$arch.err"
 	kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
 	n=$(grep -c '^Dump successfully written' "$TMP/live-$arch.out")
@@ -20,7 +21,13 @@ for arch in x64 x86; do
 	[ "$sig" = "$want" ] && ok "$arch: the file is a $want dump" || not_ok "$arch: the file is a $want dump (got '$sig')"
 	if [ $have_z = 1 ]; then
 		for kind in full kern; do
-			timeout 60 "$KD" -z "$TMP/$kind-$arch.dmp" -c "r; q" < /dev/null > "$TMP/$kind-$arch.out" 2>&1
+			timeout 60 "$KD" -z "$TMP/$kind-$arch.dmp" -c "r; db $mem L3000; q" < /dev/null > "$TMP/$kind-$arch.out" 2>&1
+			grep -E "$rowpat" "$TMP/live-$arch.out" > "$TMP/live-$arch.rows"
+			grep -E "$rowpat" "$TMP/$kind-$arch.out" > "$TMP/$kind-$arch.rows"
+			rows=$(wc -l < "$TMP/live-$arch.rows")
+			[ "$rows" -ge 768 ] && cmp -s "$TMP/live-$arch.rows" "$TMP/$kind-$arch.rows" \
+				&& ok "$arch: $kind dump reopens with byte-identical memory ($rows rows)" \
+				|| { not_ok "$arch: $kind dump reopens with byte-identical memory"; diff "$TMP/live-$arch.rows" "$TMP/$kind-$arch.rows" | head -5; }
 			live=$(grep -E '^(rax|eax|rip|eip)=' "$TMP/live-$arch.out")
 			dump=$(grep -E '^(rax|eax|rip|eip)=' "$TMP/$kind-$arch.out")
 			[ -n "$live" ] && [ "$live" = "$dump" ] && ok "$arch: $kind dump reopens with the same registers" \

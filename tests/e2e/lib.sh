@@ -8,7 +8,7 @@ cleanup() {
 	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+trap cleanup EXIT; [ -n "$KEEP_TMP" ] && trap - EXIT
 failures=0
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; failures=$((failures + 1)); }

@@ -24,18 +24,101 @@ static struct sim_page *find_page(struct sim_machine *m, uint64_t va)
 	return NULL;
 }
 
+static struct sim_page *find_phys(struct sim_machine *m, uint64_t pa)
+{
+	uint64_t ppa = pa & ~(uint64_t)(SIM_PAGE - 1);
+	for (struct sim_page *p = m->phys[bucket(ppa)]; p; p = p->pnext)
+		if (p->pa == ppa)
+			return p;
+	return NULL;
+}
+
+static struct sim_page *new_phys_page(struct sim_machine *m)
+{
+	struct sim_page *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	if (!m->next_pa)
+		m->next_pa = PHYS_BASE;
+	p->pa = m->next_pa;
+	m->next_pa += SIM_PAGE;
+	p->pnext = m->phys[bucket(p->pa)];
+	m->phys[bucket(p->pa)] = p;
+	return p;
+}
+
 static struct sim_page *map_page(struct sim_machine *m, uint64_t va)
 {
 	struct sim_page *p = find_page(m, va);
 	if (p)
 		return p;
-	p = calloc(1, sizeof *p);
+	p = new_phys_page(m);
 	if (!p)
 		return NULL;
 	p->va = va & ~(uint64_t)(SIM_PAGE - 1);
 	p->next = m->pages[bucket(p->va)];
 	m->pages[bucket(p->va)] = p;
 	return p;
+}
+
+static uint64_t get_entry(struct sim_page *t, unsigned idx, unsigned size)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)t->data[idx * size + i] << (8 * i);
+	return v;
+}
+
+static void set_entry(struct sim_page *t, unsigned idx, unsigned size, uint64_t v)
+{
+	for (unsigned i = 0; i < size; i++)
+		t->data[idx * size + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The table an entry points at, made when absent. */
+static struct sim_page *next_table(struct sim_machine *m, struct sim_page *t, unsigned idx, unsigned size)
+{
+	uint64_t e = get_entry(t, idx, size);
+	if (e & 1)
+		return find_phys(m, e & 0x000ffffffffff000ull);
+	struct sim_page *n = new_phys_page(m);
+	if (!n)
+		return NULL;
+	n->table = 1;
+	set_entry(t, idx, size, n->pa | 0x63); /* present, writable, accessed, dirty */
+	return n;
+}
+
+/* Page tables for every mapped page: x64 four levels, x86 two (no PAE),
+ * so that a debugger walking them from CR3 finds what sim_read finds. */
+static int build_page_tables(struct sim_machine *m)
+{
+	int x64 = m->machine == KD_MACHINE_AMD64;
+	unsigned size = x64 ? 8 : 4;
+	struct sim_page *root = new_phys_page(m);
+	if (!root)
+		return -1;
+	root->table = 1;
+	m->cr3 = root->pa;
+	for (unsigned b = 0; b < 1024; b++) {
+		for (struct sim_page *p = m->pages[b]; p; p = p->next) {
+			struct sim_page *t = root;
+			if (x64) {
+				t = next_table(m, t, (p->va >> 39) & 511, size);
+				t = t ? next_table(m, t, (p->va >> 30) & 511, size) : NULL;
+				t = t ? next_table(m, t, (p->va >> 21) & 511, size) : NULL;
+				if (!t)
+					return -1;
+				set_entry(t, (p->va >> 12) & 511, size, p->pa | 0x63);
+			} else {
+				t = next_table(m, t, (unsigned)(p->va >> 22) & 1023, size);
+				if (!t)
+					return -1;
+				set_entry(t, (unsigned)(p->va >> 12) & 1023, size, p->pa | 0x63);
+			}
+		}
+	}
+	return 0;
 }
 
 static int map_range(struct sim_machine *m, uint64_t va, uint64_t len)
@@ -78,32 +161,36 @@ uint32_t sim_write(struct sim_machine *m, uint64_t va, const void *buf, uint32_t
 	return done;
 }
 
-static int phys_to_virt(struct sim_machine *m, uint64_t pa, uint64_t *va)
-{
-	if (pa < PHYS_BASE || pa - PHYS_BASE >= m->modules[0].size)
-		return -1;
-	*va = m->kern_base + (pa - PHYS_BASE);
-	return 0;
-}
-
 uint32_t sim_read_physical(struct sim_machine *m, uint64_t pa, void *buf, uint32_t len)
 {
-	uint64_t va;
-	if (phys_to_virt(m, pa, &va) < 0)
-		return 0;
-	if (pa - PHYS_BASE + len > m->modules[0].size)
-		len = (uint32_t)(m->modules[0].size - (pa - PHYS_BASE));
-	return sim_read(m, va, buf, len);
+	uint8_t *out = buf;
+	uint32_t done = 0;
+	while (done < len) {
+		struct sim_page *p = find_phys(m, pa + done);
+		if (!p)
+			break;
+		uint32_t off = (uint32_t)((pa + done) & (SIM_PAGE - 1));
+		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
+		memcpy(out + done, p->data + off, n);
+		done += n;
+	}
+	return done;
 }
 
 uint32_t sim_write_physical(struct sim_machine *m, uint64_t pa, const void *buf, uint32_t len)
 {
-	uint64_t va;
-	if (phys_to_virt(m, pa, &va) < 0)
-		return 0;
-	if (pa - PHYS_BASE + len > m->modules[0].size)
-		len = (uint32_t)(m->modules[0].size - (pa - PHYS_BASE));
-	return sim_write(m, va, buf, len);
+	const uint8_t *in = buf;
+	uint32_t done = 0;
+	while (done < len) {
+		struct sim_page *p = find_phys(m, pa + done);
+		if (!p)
+			break;
+		uint32_t off = (uint32_t)((pa + done) & (SIM_PAGE - 1));
+		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
+		memcpy(p->data + off, in + done, n);
+		done += n;
+	}
+	return done;
 }
 
 unsigned sim_pointer_size(const struct sim_machine *m)
@@ -137,10 +224,6 @@ static void write_image(struct sim_machine *m, uint64_t base, uint32_t size, uin
 	/* A text string kd's tests can look for with da. */
 	const char *text = "This program cannot be run in DOS mode.";
 	sim_write(m, base + 0x4e, text, (uint32_t)strlen(text) + 1);
-	/* Code: int 3 ; ret, then nops, at the break address. */
-	uint8_t code[16] = { 0xcc, 0xc3, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
-	                     0x48, 0x8b, 0xc4, 0x48, 0x89, 0x58, 0x08, 0xc3 };
-	sim_write(m, m->break_pc, code, sizeof code);
 }
 
 int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu)
@@ -169,6 +252,11 @@ int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu)
 	 * every byte offset, so a misplaced read shows. */
 	for (uint64_t a = m->kern_base + 0x2000; a < m->kern_base + ksize; a += 4)
 		put(m, a, (uint32_t)(a * 2654435761u), 4);
+	/* The break-in address holds what a kernel's DbgBreakPointWithStatus
+	 * does: int 3 ; ret, then the next function's prologue. */
+	static const uint8_t code[16] = { 0xcc, 0xc3, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	                                  0x55, 0x8b, 0xec, 0x83, 0xec, 0x08, 0x5d, 0xc3 };
+	sim_write(m, m->break_pc, code, sizeof code);
 	put(m, m->ps_loaded_module_list, m->ps_loaded_module_list, sim_pointer_size(m));
 	for (unsigned i = 0; i < m->ncpu; i++) {
 		struct kd_context *c = &m->ctx[i];
@@ -204,16 +292,27 @@ int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu)
 			m->control[i][j] = (uint8_t)(i * 16 + j);
 		put(m, sp, m->kern_base + 0x3456, sim_pointer_size(m)); /* a return address */
 	}
+	if (build_page_tables(m) < 0)
+		return -1;
+	/* x86: KSPECIAL_REGISTERS follow the CONTEXT in KPROCESSOR_STATE
+	 * (Cr0, Cr2, Cr3, Cr4; no PAE). x64 serves them as control item 2. */
+	if (!x64) {
+		for (unsigned i = 0; i < m->ncpu; i++) {
+			uint32_t cr[4] = { 0x80010031u, 0, (uint32_t)m->cr3, 0x000006d0u };
+			memcpy(m->control[i] + 0x2cc, cr, sizeof cr);
+		}
+	}
 	return 0;
 }
 
 void sim_machine_free(struct sim_machine *m)
 {
 	for (unsigned b = 0; b < 1024; b++) {
-		while (m->pages[b]) {
-			struct sim_page *p = m->pages[b];
-			m->pages[b] = p->next;
+		while (m->phys[b]) {
+			struct sim_page *p = m->phys[b];
+			m->phys[b] = p->pnext;
 			free(p);
 		}
+		m->pages[b] = NULL;
 	}
 }

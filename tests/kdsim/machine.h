@@ -14,9 +14,14 @@
 
 #define SIM_PAGE 4096u
 
+/* A page of memory: mapped at va (page tables have none) and backed by
+ * the physical page pa. */
 struct sim_page {
-	struct sim_page *next;
+	struct sim_page *next;  /* in the virtual hash */
+	struct sim_page *pnext; /* in the physical hash */
 	uint64_t va;
+	uint64_t pa;
+	int table;              /* a page-table page, not mapped */
 	uint8_t data[SIM_PAGE];
 };
 
@@ -33,6 +38,9 @@ struct sim_machine {
 	struct kd_context ctx[64];
 	uint8_t control[64][0x400]; /* per processor control space */
 	struct sim_page *pages[1024];
+	struct sim_page *phys[1024];
+	uint64_t next_pa;           /* physical pages are handed out in order */
+	uint64_t cr3;               /* the page directory the tables start at */
 	uint64_t kern_base, ps_loaded_module_list, break_pc, stack_base;
 	uint16_t build;
 	struct sim_module modules[2];
@@ -44,7 +52,8 @@ void sim_machine_free(struct sim_machine *m);
 /* Bytes readable from va (stops at the first unmapped page). */
 uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len);
 uint32_t sim_write(struct sim_machine *m, uint64_t va, const void *buf, uint32_t len);
-/* Physical memory: the kernel image's pages, at 0x1000000 + (va - kern_base). */
+/* Physical memory: every mapped page and the page tables, from 0x1000000
+ * up (the kernel image first, so its pages are contiguous). */
 uint32_t sim_read_physical(struct sim_machine *m, uint64_t pa, void *buf, uint32_t len);
 uint32_t sim_write_physical(struct sim_machine *m, uint64_t pa, const void *buf, uint32_t len);
 unsigned sim_pointer_size(const struct sim_machine *m);

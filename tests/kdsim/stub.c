@@ -155,6 +155,13 @@ static uint32_t stub_read(struct sim_stub *s, uint32_t api, unsigned cpu, uint64
 		return sim_read(s->m, a, buf, want);
 	if (api == DbgKdReadPhysicalMemoryApi)
 		return sim_read_physical(s->m, a, buf, want);
+	if (s->m->machine == KD_MACHINE_AMD64 && a == 2) {
+		/* x64 control item 2: KSPECIAL_REGISTERS, Cr0 Cr2 Cr3 Cr4 first. */
+		uint64_t cr[4] = { 0x80050033u, 0, s->m->cr3, 0x00350ef8u };
+		got = want < sizeof cr ? want : (uint32_t)sizeof cr;
+		memcpy(buf, cr, got);
+		return got;
+	}
 	if (a < sizeof s->m->control[0]) {
 		got = (uint32_t)(sizeof s->m->control[0] - a) < want ? (uint32_t)(sizeof s->m->control[0] - a) : want;
 		memcpy(buf, s->m->control[cpu] + a, got);
