@@ -43,15 +43,7 @@ struct disasm_state {
 
 static struct disasm_state *state_of(struct kd_engine *eng)
 {
-	struct disasm_state *st = kd_engine_ext(eng, "disasm");
-	if (!st) {
-		st = calloc(1, sizeof *st);
-		if (st && kd_engine_set_ext(eng, "disasm", st, free) < 0) {
-			free(st);
-			st = NULL;
-		}
-	}
-	return st;
+	return kd_engine_ext_zalloc(eng, "disasm", sizeof(struct disasm_state));
 }
 
 int kd_disasm_show_current(struct kd_engine *eng, const struct kd_context *c)

@@ -18,15 +18,7 @@ struct memory_state {
 
 static struct memory_state *state_of(struct kd_engine *eng)
 {
-	struct memory_state *st = kd_engine_ext(eng, "memory");
-	if (!st) {
-		st = calloc(1, sizeof *st);
-		if (st && kd_engine_set_ext(eng, "memory", st, free) < 0) {
-			free(st);
-			st = NULL;
-		}
-	}
-	return st;
+	return kd_engine_ext_zalloc(eng, "memory", sizeof(struct memory_state));
 }
 
 static int report(struct kd_engine *eng, int rc, const char *what)

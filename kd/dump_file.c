@@ -3,6 +3,7 @@
  * with physical memory runs, bitmap dumps, triage dumps; and reading the
  * memory, registers, exception, version and modules they hold.
  */
+#include "kd/bytes.h"
 #include "kd/dump_file.h"
 
 #include <stdarg.h>
@@ -12,21 +13,6 @@
 #include <strings.h>
 
 #include "kd/error.h"
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static int in_file(const struct kd_dump *d, uint64_t off, uint64_t len)
 {
@@ -81,7 +67,7 @@ static int cmp_vblock(const void *a, const void *b)
 static int parse_runs(struct kd_dump *d, char *err, size_t errlen)
 {
 	const uint8_t *pb = d->data + (d->is64 ? DH64_PHYS_BLOCK : DH32_PHYS_BLOCK);
-	uint32_t nruns = rd32(pb);
+	uint32_t nruns = kd_le32(pb);
 	size_t first = d->is64 ? 16 : 8, each = d->is64 ? 16 : 8;
 	uint32_t max = (uint32_t)((DH64_PHYS_BLOCK_SIZE - first) / each);
 	if (nruns > max)
@@ -90,8 +76,8 @@ static int parse_runs(struct kd_dump *d, char *err, size_t errlen)
 	size_t cap = 0;
 	for (uint32_t i = 0; i < nruns; i++) {
 		const uint8_t *r = pb + first + i * each;
-		uint64_t base = d->is64 ? rd64(r) : rd32(r);
-		uint64_t count = d->is64 ? rd64(r + 8) : rd32(r + 4);
+		uint64_t base = d->is64 ? kd_le64(r) : kd_le32(r);
+		uint64_t count = d->is64 ? kd_le64(r + 8) : kd_le32(r + 4);
 		if (count == 0)
 			continue;
 		if (base > (1ull << 40) || count > (d->size - off) / KD_DUMP_PAGE)
@@ -120,12 +106,12 @@ static int parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 	memcpy(d->bitmap_signature, s, 4);
 	uint64_t first, bits, bitmap_off;
 	if (d->is64) {
-		first = rd64(s + BMP64_FIRST_PAGE);
-		bits = rd64(s + BMP64_BITS);
+		first = kd_le64(s + BMP64_FIRST_PAGE);
+		bits = kd_le64(s + BMP64_BITS);
 		bitmap_off = h + BMP64_BITMAP;
 	} else {
-		first = rd32(s + BMP32_HEADER_SIZE);
-		bits = rd32(s + BMP32_BITS);
+		first = kd_le32(s + BMP32_HEADER_SIZE);
+		bits = kd_le32(s + BMP32_BITS);
 		bitmap_off = h + BMP32_BITMAP;
 	}
 	d->bitmap_first_page = first;
@@ -207,15 +193,15 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	d->triage_offset = h;
 	size_t cap = 0;
 	int rc;
-	uint32_t ctx = rd32(t + TD_CONTEXT_OFFSET);
+	uint32_t ctx = kd_le32(t + TD_CONTEXT_OFFSET);
 	if (ctx && in_file(d, ctx, kd_context_size(d->machine)))
 		d->context_offset = ctx;
-	uint32_t exc = rd32(t + TD_EXCEPTION_OFFSET);
+	uint32_t exc = kd_le32(t + TD_EXCEPTION_OFFSET);
 	if (exc && in_file(d, exc, d->is64 ? ER64_SIZE : ER32_SIZE))
 		d->exception_offset = exc;
 
-	uint32_t stack_off = rd32(t + TD_CALLSTACK_OFFSET), stack_size = rd32(t + TD_CALLSTACK_SIZE);
-	d->top_of_stack = d->is64 ? rd64(t + TD64_TOP_OF_STACK) : rd32(t + TD32_TOP_OF_STACK);
+	uint32_t stack_off = kd_le32(t + TD_CALLSTACK_OFFSET), stack_size = kd_le32(t + TD_CALLSTACK_SIZE);
+	d->top_of_stack = d->is64 ? kd_le64(t + TD64_TOP_OF_STACK) : kd_le32(t + TD32_TOP_OF_STACK);
 	if (stack_size) {
 		if (!in_file(d, stack_off, stack_size))
 			return fail(err, errlen, "corrupt dump: the triage call stack (%#x bytes at %#x) extends past the end of the file",
@@ -224,17 +210,17 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		if ((rc = add_vblock(d, &cap, d->top_of_stack, stack_off, stack_size)) < 0)
 			return rc;
 	}
-	uint64_t dp_addr = d->is64 ? rd64(t + TD64_DATA_PAGE_ADDRESS) : rd32(t + TD32_DATA_PAGE_ADDRESS);
-	uint32_t dp_off = rd32(t + (d->is64 ? TD64_DATA_PAGE_OFFSET : TD32_DATA_PAGE_OFFSET));
-	uint32_t dp_size = rd32(t + (d->is64 ? TD64_DATA_PAGE_SIZE : TD32_DATA_PAGE_SIZE));
+	uint64_t dp_addr = d->is64 ? kd_le64(t + TD64_DATA_PAGE_ADDRESS) : kd_le32(t + TD32_DATA_PAGE_ADDRESS);
+	uint32_t dp_off = kd_le32(t + (d->is64 ? TD64_DATA_PAGE_OFFSET : TD32_DATA_PAGE_OFFSET));
+	uint32_t dp_size = kd_le32(t + (d->is64 ? TD64_DATA_PAGE_SIZE : TD32_DATA_PAGE_SIZE));
 	if (dp_addr && dp_size) {
 		if (!in_file(d, dp_off, dp_size))
 			return fail(err, errlen, "corrupt dump: the triage data page extends past the end of the file");
 		if ((rc = add_vblock(d, &cap, dp_addr, dp_off, dp_size)) < 0)
 			return rc;
 	}
-	uint32_t kd_off = rd32(t + (d->is64 ? TD64_DEBUGGER_DATA_OFFSET : TD32_DEBUGGER_DATA_OFFSET));
-	uint32_t kd_size = rd32(t + (d->is64 ? TD64_DEBUGGER_DATA_SIZE : TD32_DEBUGGER_DATA_SIZE));
+	uint32_t kd_off = kd_le32(t + (d->is64 ? TD64_DEBUGGER_DATA_OFFSET : TD32_DEBUGGER_DATA_OFFSET));
+	uint32_t kd_size = kd_le32(t + (d->is64 ? TD64_DEBUGGER_DATA_SIZE : TD32_DEBUGGER_DATA_SIZE));
 	if (kd_off && kd_size) {
 		if (!in_file(d, kd_off, kd_size))
 			return fail(err, errlen, "corrupt dump: the triage debugger data extends past the end of the file");
@@ -243,8 +229,8 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		if (d->kddebugger_data && (rc = add_vblock(d, &cap, d->kddebugger_data, kd_off, kd_size)) < 0)
 			return rc;
 	}
-	uint32_t blocks = rd32(t + (d->is64 ? TD64_DATA_BLOCKS_OFFSET : TD32_DATA_BLOCKS_OFFSET));
-	uint32_t nblocks = rd32(t + (d->is64 ? TD64_DATA_BLOCKS_COUNT : TD32_DATA_BLOCKS_COUNT));
+	uint32_t blocks = kd_le32(t + (d->is64 ? TD64_DATA_BLOCKS_OFFSET : TD32_DATA_BLOCKS_OFFSET));
+	uint32_t nblocks = kd_le32(t + (d->is64 ? TD64_DATA_BLOCKS_COUNT : TD32_DATA_BLOCKS_COUNT));
 	size_t bsize = d->is64 ? TD64_BLOCK_SIZE : TD32_BLOCK_SIZE;
 	if (nblocks) {
 		if (nblocks > d->size / bsize || !in_file(d, blocks, (uint64_t)nblocks * bsize))
@@ -252,8 +238,8 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 			            nblocks, blocks);
 		for (uint32_t i = 0; i < nblocks; i++) {
 			const uint8_t *b = d->data + blocks + i * bsize;
-			uint64_t addr = d->is64 ? rd64(b) : rd32(b);
-			uint32_t off = rd32(b + (d->is64 ? 8 : 4)), size = rd32(b + (d->is64 ? 12 : 8));
+			uint64_t addr = d->is64 ? kd_le64(b) : kd_le32(b);
+			uint32_t off = kd_le32(b + (d->is64 ? 8 : 4)), size = kd_le32(b + (d->is64 ? 12 : 8));
 			if (!in_file(d, off, size))
 				return fail(err, errlen, "corrupt dump: triage data block %u (%#x bytes at %#x) extends past the end of the file",
 				            i, size, off);
@@ -263,7 +249,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	}
 	sort_vblocks(d);
 
-	uint32_t dl = rd32(t + TD_DRIVER_LIST_OFFSET), dc = rd32(t + TD_DRIVER_COUNT);
+	uint32_t dl = kd_le32(t + TD_DRIVER_LIST_OFFSET), dc = kd_le32(t + TD_DRIVER_COUNT);
 	size_t dsize = d->is64 ? TD64_DRIVER_SIZE : TD32_DRIVER_SIZE;
 	if (dc) {
 		if (dc > d->size / dsize || !in_file(d, dl, (uint64_t)dc * dsize))
@@ -272,7 +258,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		d->driver_list = dl;
 		d->driver_count = dc;
 	}
-	uint32_t sp = rd32(t + TD_STRING_POOL_OFFSET), sps = rd32(t + TD_STRING_POOL_SIZE);
+	uint32_t sp = kd_le32(t + TD_STRING_POOL_OFFSET), sps = kd_le32(t + TD_STRING_POOL_SIZE);
 	if (sps && in_file(d, sp, sps)) {
 		d->string_pool = sp;
 		d->string_pool_size = sps;
@@ -284,56 +270,56 @@ static void parse_header_fields(struct kd_dump *d)
 {
 	const uint8_t *p = d->data;
 	if (d->is64) {
-		d->major = rd32(p + DH64_MAJOR);
-		d->minor = rd32(p + DH64_MINOR);
-		d->dtb = rd64(p + DH64_DTB);
-		d->pfn_database = rd64(p + DH64_PFN_DATABASE);
-		d->ps_loaded_module_list = rd64(p + DH64_PS_LOADED_MODULES);
-		d->ps_active_process_head = rd64(p + DH64_PS_ACTIVE_PROCESSES);
-		d->processors = rd32(p + DH64_NPROC);
-		d->bugcheck.code = rd32(p + DH64_BUGCHECK_CODE);
+		d->major = kd_le32(p + DH64_MAJOR);
+		d->minor = kd_le32(p + DH64_MINOR);
+		d->dtb = kd_le64(p + DH64_DTB);
+		d->pfn_database = kd_le64(p + DH64_PFN_DATABASE);
+		d->ps_loaded_module_list = kd_le64(p + DH64_PS_LOADED_MODULES);
+		d->ps_active_process_head = kd_le64(p + DH64_PS_ACTIVE_PROCESSES);
+		d->processors = kd_le32(p + DH64_NPROC);
+		d->bugcheck.code = kd_le32(p + DH64_BUGCHECK_CODE);
 		for (int i = 0; i < 4; i++)
-			d->bugcheck.args[i] = rd64(p + DH64_BUGCHECK_ARGS + 8 * i);
-		d->kddebugger_data = rd64(p + DH64_KDDEBUGGER_DATA);
-		d->dump_type = rd32(p + DH64_DUMP_TYPE);
-		d->required_space = rd64(p + DH64_REQUIRED_SPACE);
-		d->system_time = rd64(p + DH64_SYSTEM_TIME);
-		d->system_uptime = rd64(p + DH64_SYSTEM_UPTIME);
-		d->minidump_fields = rd32(p + DH64_MINIDUMP_FIELDS);
-		d->secondary_state = rd32(p + DH64_SECONDARY_STATE);
-		d->product_type = rd32(p + DH64_PRODUCT_TYPE);
-		d->suite_mask = rd32(p + DH64_SUITE_MASK);
-		d->writer_status = rd32(p + DH64_WRITER_STATUS);
+			d->bugcheck.args[i] = kd_le64(p + DH64_BUGCHECK_ARGS + 8 * i);
+		d->kddebugger_data = kd_le64(p + DH64_KDDEBUGGER_DATA);
+		d->dump_type = kd_le32(p + DH64_DUMP_TYPE);
+		d->required_space = kd_le64(p + DH64_REQUIRED_SPACE);
+		d->system_time = kd_le64(p + DH64_SYSTEM_TIME);
+		d->system_uptime = kd_le64(p + DH64_SYSTEM_UPTIME);
+		d->minidump_fields = kd_le32(p + DH64_MINIDUMP_FIELDS);
+		d->secondary_state = kd_le32(p + DH64_SECONDARY_STATE);
+		d->product_type = kd_le32(p + DH64_PRODUCT_TYPE);
+		d->suite_mask = kd_le32(p + DH64_SUITE_MASK);
+		d->writer_status = kd_le32(p + DH64_WRITER_STATUS);
 		d->kd_secondary_version = p[DH64_KD_SECONDARY];
-		d->attributes = rd32(p + DH64_ATTRIBUTES);
-		d->boot_id = rd32(p + DH64_BOOT_ID);
+		d->attributes = kd_le32(p + DH64_ATTRIBUTES);
+		d->boot_id = kd_le32(p + DH64_BOOT_ID);
 		d->context_offset = DH64_CONTEXT;
 		d->exception_offset = DH64_EXCEPTION;
 		memcpy(d->comment, p + DH64_COMMENT, DH_COMMENT_SIZE);
 		d->pae = 0;
 	} else {
-		d->major = rd32(p + DH32_MAJOR);
-		d->minor = rd32(p + DH32_MINOR);
-		d->dtb = rd32(p + DH32_DTB);
-		d->pfn_database = rd32(p + DH32_PFN_DATABASE);
-		d->ps_loaded_module_list = rd32(p + DH32_PS_LOADED_MODULES);
-		d->ps_active_process_head = rd32(p + DH32_PS_ACTIVE_PROCESSES);
-		d->processors = rd32(p + DH32_NPROC);
-		d->bugcheck.code = rd32(p + DH32_BUGCHECK);
+		d->major = kd_le32(p + DH32_MAJOR);
+		d->minor = kd_le32(p + DH32_MINOR);
+		d->dtb = kd_le32(p + DH32_DTB);
+		d->pfn_database = kd_le32(p + DH32_PFN_DATABASE);
+		d->ps_loaded_module_list = kd_le32(p + DH32_PS_LOADED_MODULES);
+		d->ps_active_process_head = kd_le32(p + DH32_PS_ACTIVE_PROCESSES);
+		d->processors = kd_le32(p + DH32_NPROC);
+		d->bugcheck.code = kd_le32(p + DH32_BUGCHECK);
 		for (int i = 0; i < 4; i++)
-			d->bugcheck.args[i] = rd32(p + DH32_BUGCHECK + 4 + 4 * i);
+			d->bugcheck.args[i] = kd_le32(p + DH32_BUGCHECK + 4 + 4 * i);
 		d->pae = p[DH32_PAE] != 0;
 		d->kd_secondary_version = p[DH32_KD_SECONDARY];
-		d->kddebugger_data = rd32(p + DH32_KDDEBUGGER_DATA);
-		d->dump_type = rd32(p + DH32_DUMP_TYPE);
-		d->minidump_fields = rd32(p + DH32_MINIDUMP_FIELDS);
-		d->secondary_state = rd32(p + DH32_SECONDARY_STATE);
-		d->product_type = rd32(p + DH32_PRODUCT_TYPE);
-		d->suite_mask = rd32(p + DH32_SUITE_MASK);
-		d->writer_status = rd32(p + DH32_WRITER_STATUS);
-		d->required_space = rd64(p + DH32_REQUIRED_SPACE);
-		d->system_uptime = rd64(p + DH32_SYSTEM_UPTIME);
-		d->system_time = rd64(p + DH32_SYSTEM_TIME);
+		d->kddebugger_data = kd_le32(p + DH32_KDDEBUGGER_DATA);
+		d->dump_type = kd_le32(p + DH32_DUMP_TYPE);
+		d->minidump_fields = kd_le32(p + DH32_MINIDUMP_FIELDS);
+		d->secondary_state = kd_le32(p + DH32_SECONDARY_STATE);
+		d->product_type = kd_le32(p + DH32_PRODUCT_TYPE);
+		d->suite_mask = kd_le32(p + DH32_SUITE_MASK);
+		d->writer_status = kd_le32(p + DH32_WRITER_STATUS);
+		d->required_space = kd_le64(p + DH32_REQUIRED_SPACE);
+		d->system_uptime = kd_le64(p + DH32_SYSTEM_UPTIME);
+		d->system_time = kd_le64(p + DH32_SYSTEM_TIME);
 		d->context_offset = DH32_CONTEXT;
 		d->exception_offset = DH32_EXCEPTION;
 		memcpy(d->comment, p + DH32_COMMENT, DH_COMMENT_SIZE);
@@ -359,7 +345,7 @@ static void load_kdbg_from_memory(struct kd_dump *d)
 		return;
 	if (memcmp(b + KDBG_TAG, "KDBG", 4))
 		return;
-	uint32_t size = rd32(b + KDBG_SIZE_FIELD);
+	uint32_t size = kd_le32(b + KDBG_SIZE_FIELD);
 	if (size > done)
 		size = done;
 	memcpy(d->kdbg, b, size);
@@ -377,31 +363,31 @@ static int map_triage_copies(struct kd_dump *d)
 		return 0;
 	const uint8_t *t = d->data + d->triage_offset, *k = d->kdbg;
 	unsigned w = d->is64 ? 8 : 4;
-	uint32_t prcb_off = rd32(t + TD_PRCB_OFFSET), thread_off = rd32(t + TD_THREAD_OFFSET);
-	uint32_t process_off = rd32(t + TD_PROCESS_OFFSET);
-	uint32_t prcb_size = rd16(k + KDBG_SIZE_PRCB), thread_size = rd16(k + KDBG_SIZE_ETHREAD);
-	uint32_t process_size = rd16(k + KDBG_SIZE_EPROCESS);
-	uint16_t num_off = rd16(k + KDBG_OFFSET_PRCB_NUMBER), cur_off = rd16(k + KDBG_OFFSET_PRCB_CURTHREAD);
-	uint16_t proc_off = rd16(k + KDBG_OFFSET_KTHREAD_APC_PROCESS);
+	uint32_t prcb_off = kd_le32(t + TD_PRCB_OFFSET), thread_off = kd_le32(t + TD_THREAD_OFFSET);
+	uint32_t process_off = kd_le32(t + TD_PROCESS_OFFSET);
+	uint32_t prcb_size = kd_le16(k + KDBG_SIZE_PRCB), thread_size = kd_le16(k + KDBG_SIZE_ETHREAD);
+	uint32_t process_size = kd_le16(k + KDBG_SIZE_EPROCESS);
+	uint16_t num_off = kd_le16(k + KDBG_OFFSET_PRCB_NUMBER), cur_off = kd_le16(k + KDBG_OFFSET_PRCB_CURTHREAD);
+	uint16_t proc_off = kd_le16(k + KDBG_OFFSET_KTHREAD_APC_PROCESS);
 	size_t cap = d->nvblocks;
 	uint64_t prcb = 0, thread = 0, process = 0;
 	int rc;
 	if (prcb_off && prcb_size && in_file(d, prcb_off, prcb_size) && num_off + 2u <= prcb_size &&
 	    cur_off + w <= prcb_size) {
-		uint16_t number = rd16(d->data + prcb_off + num_off);
-		uint64_t block = rd64(k + KDBG_KI_PROCESSOR_BLOCK);
+		uint16_t number = kd_le16(d->data + prcb_off + num_off);
+		uint64_t block = kd_le64(k + KDBG_KI_PROCESSOR_BLOCK);
 		if (number < d->processors && block && read_ptr(d, block + (uint64_t)number * w, &prcb) == 0 && prcb)
 			if ((rc = add_vblock(d, &cap, prcb, prcb_off, prcb_size)) < 0)
 				return rc;
 		const uint8_t *c = d->data + prcb_off + cur_off;
-		thread = d->is64 ? rd64(c) : rd32(c);
+		thread = d->is64 ? kd_le64(c) : kd_le32(c);
 	}
 	if (thread && thread_off && thread_size && in_file(d, thread_off, thread_size)) {
 		if ((rc = add_vblock(d, &cap, thread, thread_off, thread_size)) < 0)
 			return rc;
 		if (proc_off + w <= thread_size) {
 			const uint8_t *c = d->data + thread_off + proc_off;
-			process = d->is64 ? rd64(c) : rd32(c);
+			process = d->is64 ? kd_le64(c) : kd_le32(c);
 		}
 	}
 	if (process && process_off && process_size && in_file(d, process_off, process_size))
@@ -438,7 +424,7 @@ int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *er
 	d->header_size = hsize;
 	d->bugcheck_cpu = -1;
 	parse_header_fields(d);
-	uint32_t machine = rd32(buf + (is64 ? DH64_MACHINE : DH32_MACHINE));
+	uint32_t machine = kd_le32(buf + (is64 ? DH64_MACHINE : DH32_MACHINE));
 	int rc;
 	if (machine != (is64 ? KD_MACHINE_AMD64 : KD_MACHINE_I386)) {
 		rc = fail(err, errlen, "unsupported dump: machine type %#x in a %s header", machine,
@@ -626,7 +612,7 @@ static int read_ptr(const struct kd_dump *d, uint64_t va, uint64_t *v)
 	uint32_t n = d->is64 ? 8 : 4, done = 0;
 	if (kd_dump_read_virtual(d, va, b, n, &done) < 0 || done < n)
 		return KD_EUNREADABLE;
-	*v = d->is64 ? rd64(b) : rd32(b);
+	*v = d->is64 ? kd_le64(b) : kd_le32(b);
 	return 0;
 }
 
@@ -647,7 +633,7 @@ static int prcb_address(const struct kd_dump *d, unsigned cpu, uint64_t *prcb)
 {
 	if (d->kdbg_size < KDBG_MIN_SIZE || cpu >= d->processors)
 		return KD_EUNREADABLE;
-	uint64_t block = rd64(d->kdbg + KDBG_KI_PROCESSOR_BLOCK);
+	uint64_t block = kd_le64(d->kdbg + KDBG_KI_PROCESSOR_BLOCK);
 	if (!block || read_ptr(d, block + (uint64_t)cpu * (d->is64 ? 8 : 4), prcb) < 0 || !*prcb)
 		return KD_EUNREADABLE;
 	return 0;
@@ -661,22 +647,22 @@ int kd_dump_read_control(const struct kd_dump *d, unsigned cpu, uint64_t addr, v
 	if (prcb_address(d, cpu, &prcb) < 0)
 		return KD_EUNREADABLE;
 	if (!d->is64) {
-		uint16_t off = rd16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_CONTEXT);
+		uint16_t off = kd_le16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_CONTEXT);
 		return off ? kd_dump_read_virtual(d, prcb + off + addr, buf, len, done) : KD_EUNREADABLE;
 	}
 	switch (addr) {
 	case 0:
-		v = prcb - rd16(d->kdbg + KDBG_OFFSET_PCR_CONTAINED_PRCB);
+		v = prcb - kd_le16(d->kdbg + KDBG_OFFSET_PCR_CONTAINED_PRCB);
 		break;
 	case 1:
 		v = prcb;
 		break;
 	case 2: {
-		uint16_t off = rd16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_SPECIAL);
+		uint16_t off = kd_le16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_SPECIAL);
 		return off ? kd_dump_read_virtual(d, prcb + off, buf, len, done) : KD_EUNREADABLE;
 	}
 	case 3:
-		if (read_ptr(d, prcb + rd16(d->kdbg + KDBG_OFFSET_PRCB_CURTHREAD), &v) < 0)
+		if (read_ptr(d, prcb + kd_le16(d->kdbg + KDBG_OFFSET_PRCB_CURTHREAD), &v) < 0)
 			return KD_EUNREADABLE;
 		break;
 	default:
@@ -697,12 +683,12 @@ static int prcb_context(const struct kd_dump *d, unsigned cpu, struct kd_context
 	uint64_t prcb, ctx;
 	if (prcb_address(d, cpu, &prcb) < 0)
 		return KD_EUNREADABLE;
-	uint16_t off_ctx = rd16(d->kdbg + KDBG_OFFSET_PRCB_CONTEXT);
+	uint16_t off_ctx = kd_le16(d->kdbg + KDBG_OFFSET_PRCB_CONTEXT);
 	if (off_ctx) {
 		if (read_ptr(d, prcb + off_ctx, &ctx) < 0 || !ctx)
 			return KD_EUNREADABLE;
 	} else {
-		uint16_t off = rd16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_CONTEXT);
+		uint16_t off = kd_le16(d->kdbg + KDBG_OFFSET_PRCB_PROCSTATE_CONTEXT);
 		if (!off)
 			return KD_EUNREADABLE;
 		ctx = prcb + off;
@@ -759,23 +745,23 @@ int kd_dump_exception(const struct kd_dump *d, struct kd_stop_event *out)
 	if (!memcmp(e, "PAGE", 4))
 		return KD_ENOTFOUND;
 	if (d->is64) {
-		out->code = rd32(e + ER64_CODE);
-		out->flags = rd32(e + ER64_FLAGS);
-		out->address = rd64(e + ER64_ADDRESS);
-		out->nparams = rd32(e + ER64_NPARAMS);
+		out->code = kd_le32(e + ER64_CODE);
+		out->flags = kd_le32(e + ER64_FLAGS);
+		out->address = kd_le64(e + ER64_ADDRESS);
+		out->nparams = kd_le32(e + ER64_NPARAMS);
 		if (out->nparams > 15)
 			out->nparams = 15;
 		for (uint32_t i = 0; i < out->nparams; i++)
-			out->params[i] = rd64(e + ER64_PARAMS + 8 * i);
+			out->params[i] = kd_le64(e + ER64_PARAMS + 8 * i);
 	} else {
-		out->code = rd32(e + ER32_CODE);
-		out->flags = rd32(e + ER32_FLAGS);
-		out->address = rd32(e + ER32_ADDRESS);
-		out->nparams = rd32(e + ER32_NPARAMS);
+		out->code = kd_le32(e + ER32_CODE);
+		out->flags = kd_le32(e + ER32_FLAGS);
+		out->address = kd_le32(e + ER32_ADDRESS);
+		out->nparams = kd_le32(e + ER32_NPARAMS);
 		if (out->nparams > 15)
 			out->nparams = 15;
 		for (uint32_t i = 0; i < out->nparams; i++)
-			out->params[i] = rd32(e + ER32_PARAMS + 4 * i);
+			out->params[i] = kd_le32(e + ER32_PARAMS + 4 * i);
 	}
 	out->pc = out->address;
 	return 0;
@@ -795,9 +781,9 @@ void kd_dump_version(const struct kd_dump *d, struct kd_version *out)
 	out->ps_loaded_module_list = d->ps_loaded_module_list;
 	out->debugger_data_list = d->kddebugger_data;
 	if (d->kdbg_size >= KDBG_MIN_SIZE)
-		out->kern_base = rd64(d->kdbg + KDBG_KERN_BASE);
+		out->kern_base = kd_le64(d->kdbg + KDBG_KERN_BASE);
 	if (!out->kern_base && d->triage && d->driver_count)
-		out->kern_base = rd64(d->data + d->driver_list + (d->is64 ? TD64_DRIVER_LDR + LDR64_DLL_BASE : TD32_DRIVER_LDR + LDR32_DLL_BASE));
+		out->kern_base = kd_le64(d->data + d->driver_list + (d->is64 ? TD64_DRIVER_LDR + LDR64_DLL_BASE : TD32_DRIVER_LDR + LDR32_DLL_BASE));
 	if (!out->kern_base && d->ps_loaded_module_list) {
 		uint64_t first;
 		if (read_ptr(d, d->ps_loaded_module_list, &first) == 0 && first != d->ps_loaded_module_list)
@@ -812,7 +798,7 @@ static void utf16_to_utf8(const uint8_t *s, size_t nchars, char *out, size_t out
 {
 	size_t o = 0;
 	for (size_t i = 0; i < nchars && outlen; i++) {
-		unsigned c = rd16(s + 2 * i);
+		unsigned c = kd_le16(s + 2 * i);
 		if (c == 0)
 			break;
 		char tmp[3];
@@ -867,19 +853,19 @@ static int triage_modules(const struct kd_dump *d, struct kd_module *m, size_t *
 		struct kd_module *mod = &m[n];
 		memset(mod, 0, sizeof *mod);
 		if (d->is64) {
-			mod->base = rd64(l + LDR64_DLL_BASE);
-			mod->size = rd32(l + LDR64_SIZE_OF_IMAGE);
-			mod->checksum = rd32(l + LDR64_CHECKSUM);
-			mod->timestamp = rd32(l + LDR64_TIMESTAMP);
+			mod->base = kd_le64(l + LDR64_DLL_BASE);
+			mod->size = kd_le32(l + LDR64_SIZE_OF_IMAGE);
+			mod->checksum = kd_le32(l + LDR64_CHECKSUM);
+			mod->timestamp = kd_le32(l + LDR64_TIMESTAMP);
 		} else {
-			mod->base = rd32(l + LDR32_DLL_BASE);
-			mod->size = rd32(l + LDR32_SIZE_OF_IMAGE);
-			mod->checksum = rd32(l + LDR32_CHECKSUM);
-			mod->timestamp = rd32(l + LDR32_TIMESTAMP);
+			mod->base = kd_le32(l + LDR32_DLL_BASE);
+			mod->size = kd_le32(l + LDR32_SIZE_OF_IMAGE);
+			mod->checksum = kd_le32(l + LDR32_CHECKSUM);
+			mod->timestamp = kd_le32(l + LDR32_TIMESTAMP);
 		}
-		uint32_t no = rd32(e);
+		uint32_t no = kd_le32(e);
 		if (in_file(d, no, 4)) {
-			uint32_t chars = rd32(d->data + no);
+			uint32_t chars = kd_le32(d->data + no);
 			uint64_t room = (d->size - no - 4) / 2;
 			utf16_to_utf8(d->data + no + 4, chars < room ? chars : room, mod->path, sizeof mod->path);
 		}
@@ -898,8 +884,8 @@ static int read_unicode(const struct kd_dump *d, uint64_t us, char *out, size_t 
 	out[0] = '\0';
 	if (kd_dump_read_virtual(d, us, hdr, n, &done) < 0 || done < n)
 		return KD_EUNREADABLE;
-	uint16_t len = rd16(hdr);
-	uint64_t buf = d->is64 ? rd64(hdr + 8) : rd32(hdr + 4);
+	uint16_t len = kd_le16(hdr);
+	uint64_t buf = d->is64 ? kd_le64(hdr + 8) : kd_le32(hdr + 4);
 	uint8_t s[520];
 	if (len > sizeof s)
 		len = sizeof s;
@@ -934,21 +920,21 @@ static int list_modules(const struct kd_dump *d, struct kd_module **list, size_t
 		struct kd_module *mod = &m[n];
 		memset(mod, 0, sizeof *mod);
 		if (d->is64) {
-			mod->base = rd64(l + LDR64_DLL_BASE);
-			mod->size = rd32(l + LDR64_SIZE_OF_IMAGE);
-			mod->checksum = rd32(l + LDR64_CHECKSUM);
-			mod->timestamp = rd32(l + LDR64_TIMESTAMP);
+			mod->base = kd_le64(l + LDR64_DLL_BASE);
+			mod->size = kd_le32(l + LDR64_SIZE_OF_IMAGE);
+			mod->checksum = kd_le32(l + LDR64_CHECKSUM);
+			mod->timestamp = kd_le32(l + LDR64_TIMESTAMP);
 			read_unicode(d, e + LDR64_FULL_NAME, mod->path, sizeof mod->path);
 		} else {
-			mod->base = rd32(l + LDR32_DLL_BASE);
-			mod->size = rd32(l + LDR32_SIZE_OF_IMAGE);
-			mod->checksum = rd32(l + LDR32_CHECKSUM);
-			mod->timestamp = rd32(l + LDR32_TIMESTAMP);
+			mod->base = kd_le32(l + LDR32_DLL_BASE);
+			mod->size = kd_le32(l + LDR32_SIZE_OF_IMAGE);
+			mod->checksum = kd_le32(l + LDR32_CHECKSUM);
+			mod->timestamp = kd_le32(l + LDR32_TIMESTAMP);
 			read_unicode(d, e + LDR32_FULL_NAME, mod->path, sizeof mod->path);
 		}
 		module_name(mod->path, n == 0, mod->name, sizeof mod->name);
 		n++;
-		e = d->is64 ? rd64(l) : rd32(l);
+		e = d->is64 ? kd_le64(l) : kd_le32(l);
 	}
 	*list = m;
 	*count = n;

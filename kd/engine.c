@@ -183,6 +183,19 @@ void *kd_engine_ext(struct kd_engine *eng, const char *key)
 	return NULL;
 }
 
+void *kd_engine_ext_zalloc(struct kd_engine *eng, const char *key, size_t size)
+{
+	void *p = kd_engine_ext(eng, key);
+	if (p)
+		return p;
+	p = calloc(1, size);
+	if (p && kd_engine_set_ext(eng, key, p, free) < 0) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
 /* --- target and processors -------------------------------------------- */
 
 static void drop_contexts(struct kd_engine *eng)

@@ -145,6 +145,9 @@ int kd_execute(struct kd_engine *eng, const char *line);
  * under a name; free_fn runs when the engine is freed. No globals. */
 int kd_engine_set_ext(struct kd_engine *eng, const char *key, void *ptr, void (*free_fn)(void *));
 void *kd_engine_ext(struct kd_engine *eng, const char *key);
+/* The slot's object, made zeroed (size bytes, freed with free()) the first
+ * time it is asked for; NULL when out of memory. */
+void *kd_engine_ext_zalloc(struct kd_engine *eng, const char *key, size_t size);
 
 /* The last stop event (what state change stopped the target). */
 const struct kd_stop_event *kd_engine_last_event(struct kd_engine *eng);

@@ -3,6 +3,8 @@
  */
 #include "kd/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <uv.h>
 
 const char *kd_strerror(int err)
@@ -27,4 +29,15 @@ const char *kd_strerror(int err)
 	if (err < 0 && err > -4096)
 		return uv_strerror(err);
 	return "unknown error";
+}
+
+int kd_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

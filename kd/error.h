@@ -8,6 +8,8 @@
 #ifndef KD_ERROR_H
 #define KD_ERROR_H
 
+#include <stddef.h>
+
 enum {
 	KD_OK = 0,
 	KD_EIO = -10001,         /* the link or file failed */
@@ -25,6 +27,10 @@ enum {
 	KD_EAUTH = -10013,       /* a packet failed authentication */
 	KD_ETARGET = -10014,     /* the target reported a failure status */
 };
+
+/* Write a one-line message into err (when given) and return code: the
+ * way parsers report why input was refused. */
+int kd_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* A short description of a KD_E* code or a libuv error code. */
 const char *kd_strerror(int err);

@@ -465,15 +465,9 @@ struct expr_state {
 
 static struct expr_state *state_of(struct kd_engine *eng, int create)
 {
-	struct expr_state *st = kd_engine_ext(eng, "expr");
-	if (!st && create) {
-		st = calloc(1, sizeof *st);
-		if (st && kd_engine_set_ext(eng, "expr", st, free) < 0) {
-			free(st);
-			st = NULL;
-		}
-	}
-	return st;
+	if (!create)
+		return kd_engine_ext(eng, "expr");
+	return kd_engine_ext_zalloc(eng, "expr", sizeof(struct expr_state));
 }
 
 /* "$t7" -> 7, else -1. */

@@ -2,6 +2,7 @@
  * MSF 7.00 container reader: superblock, stream directory, lazily
  * materialised streams over an mmap'd (or caller-owned) image of the file.
  */
+#include "kd/bytes.h"
 #include "symbols/msf.h"
 
 #include <errno.h>
@@ -37,25 +38,6 @@ struct kd_msf {
 	struct msf_stream *streams;
 };
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-static uint32_t rd32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 static uint32_t blocks_for(uint32_t size, uint32_t bs)
 {
 	return (uint32_t)(((uint64_t)size + bs - 1) / bs);
@@ -67,7 +49,7 @@ static void gather(const struct kd_msf *msf, const uint32_t *blocks, uint32_t si
 	uint32_t bs = msf->block_size;
 	for (uint32_t i = 0, done = 0; done < size; i++) {
 		uint32_t n = size - done < bs ? size - done : bs;
-		memcpy(dst + done, msf->base + (uint64_t)rd32(&blocks[i]) * bs, n);
+		memcpy(dst + done, msf->base + (uint64_t)kd_le32(&blocks[i]) * bs, n);
 		done += n;
 	}
 }
@@ -76,56 +58,56 @@ static int parse(struct kd_msf *msf, char *err, size_t errlen)
 {
 	const uint8_t *p = msf->base;
 	if (msf->len >= sizeof msf2_magic - 1 && memcmp(p, msf2_magic, sizeof msf2_magic - 1) == 0)
-		return fail(err, errlen, KD_EFORMAT,
+		return kd_fail(err, errlen, KD_EFORMAT,
 		            "old MSF 2.00 PDB format (VC 6 era) is not supported; only MSF 7.00");
 	if (msf->len < 56 || memcmp(p, msf7_magic, sizeof msf7_magic) != 0)
-		return fail(err, errlen, KD_EFORMAT, "not a PDB file (no MSF 7.00 signature)");
-	uint32_t bs = rd32(p + 32), nblocks = rd32(p + 40), dir_bytes = rd32(p + 44);
-	uint32_t map_addr = rd32(p + 52);
+		return kd_fail(err, errlen, KD_EFORMAT, "not a PDB file (no MSF 7.00 signature)");
+	uint32_t bs = kd_le32(p + 32), nblocks = kd_le32(p + 40), dir_bytes = kd_le32(p + 44);
+	uint32_t map_addr = kd_le32(p + 52);
 	if (bs != 512 && bs != 1024 && bs != 2048 && bs != 4096 && bs != 8192 &&
 	    bs != 16384 && bs != 32768)
-		return fail(err, errlen, KD_EFORMAT, "PDB has an invalid block size %u", bs);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB has an invalid block size %u", bs);
 	msf->block_size = bs;
 	if ((uint64_t)nblocks * bs > msf->len)
-		return fail(err, errlen, KD_EFORMAT,
+		return kd_fail(err, errlen, KD_EFORMAT,
 		            "PDB is truncated: %u blocks of %u bytes but the file has %zu bytes",
 		            nblocks, bs, msf->len);
 	msf->num_blocks = nblocks;
 	if (map_addr == 0 || map_addr >= nblocks)
-		return fail(err, errlen, KD_EFORMAT, "PDB block map address %u is invalid", map_addr);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB block map address %u is invalid", map_addr);
 	uint32_t dir_blocks = blocks_for(dir_bytes, bs);
 	if (dir_bytes < 4 || (uint64_t)dir_blocks * 4 > bs)
-		return fail(err, errlen, KD_EFORMAT, "PDB stream directory size %u is invalid", dir_bytes);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB stream directory size %u is invalid", dir_bytes);
 	const uint32_t *map = (const uint32_t *)(p + (uint64_t)map_addr * bs);
 	for (uint32_t i = 0; i < dir_blocks; i++)
-		if (rd32(&map[i]) == 0 || rd32(&map[i]) >= nblocks)
-			return fail(err, errlen, KD_EFORMAT, "PDB stream directory points past the end of the file");
+		if (kd_le32(&map[i]) == 0 || kd_le32(&map[i]) >= nblocks)
+			return kd_fail(err, errlen, KD_EFORMAT, "PDB stream directory points past the end of the file");
 	msf->dir = malloc(dir_bytes);
 	if (!msf->dir)
 		return KD_ENOMEM;
 	gather(msf, map, dir_bytes, msf->dir);
 
-	uint32_t n = rd32(msf->dir);
+	uint32_t n = kd_le32(msf->dir);
 	if (n > (dir_bytes - 4) / 4)
-		return fail(err, errlen, KD_EFORMAT, "PDB stream directory is corrupt (%u streams)", n);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB stream directory is corrupt (%u streams)", n);
 	msf->streams = calloc(n ? n : 1, sizeof *msf->streams);
 	if (!msf->streams)
 		return KD_ENOMEM;
 	msf->nstreams = n;
 	uint64_t off = 4 + (uint64_t)n * 4;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t size = rd32(msf->dir + 4 + 4 * i);
+		uint32_t size = kd_le32(msf->dir + 4 + 4 * i);
 		if (size == 0xffffffffu)
 			size = 0;
 		uint32_t nb = blocks_for(size, bs);
 		if (off + (uint64_t)nb * 4 > dir_bytes)
-			return fail(err, errlen, KD_EFORMAT,
+			return kd_fail(err, errlen, KD_EFORMAT,
 			            "PDB stream %u (%u bytes) does not fit in the stream directory", i, size);
 		const uint32_t *blocks = (const uint32_t *)(msf->dir + off);
 		for (uint32_t b = 0; b < nb; b++) {
-			uint32_t blk = rd32(&blocks[b]);
+			uint32_t blk = kd_le32(&blocks[b]);
 			if (blk >= nblocks)
-				return fail(err, errlen, KD_EFORMAT,
+				return kd_fail(err, errlen, KD_EFORMAT,
 				            "PDB stream %u points past the end of the file (block %u of %u)",
 				            i, blk, nblocks);
 		}
@@ -146,7 +128,7 @@ int kd_msf_open_mem(const void *data, size_t len, struct kd_msf **out, char *err
 	int rc = parse(msf, err, errlen);
 	if (rc < 0) {
 		if (rc == KD_ENOMEM)
-			fail(err, errlen, rc, "out of memory reading the PDB");
+			kd_fail(err, errlen, rc, "out of memory reading the PDB");
 		kd_msf_close(msf);
 		return rc;
 	}
@@ -158,18 +140,18 @@ int kd_msf_open(const char *path, struct kd_msf **out, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
+		return kd_fail(err, errlen, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
 		            "%s: %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, KD_EIO, "%s: not a regular file", path);
+		return kd_fail(err, errlen, KD_EIO, "%s: not a regular file", path);
 	}
 	size_t len = (size_t)st.st_size;
 	void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 	close(fd);
 	if (map == MAP_FAILED)
-		return fail(err, errlen, len ? KD_EIO : KD_EFORMAT, "%s: %s", path,
+		return kd_fail(err, errlen, len ? KD_EIO : KD_EFORMAT, "%s: %s", path,
 		            len ? strerror(errno) : "empty file");
 	int rc = kd_msf_open_mem(map, len, out, err, errlen);
 	if (rc < 0) {
@@ -218,9 +200,9 @@ int kd_msf_stream(struct kd_msf *msf, uint32_t i, const uint8_t **data, uint32_t
 		uint32_t nb = blocks_for(s->size, msf->block_size);
 		int contiguous = 1;
 		for (uint32_t b = 1; b < nb && contiguous; b++)
-			contiguous = rd32(&s->blocks[b]) == rd32(&s->blocks[b - 1]) + 1;
+			contiguous = kd_le32(&s->blocks[b]) == kd_le32(&s->blocks[b - 1]) + 1;
 		if (contiguous) {
-			s->data = msf->base + (uint64_t)rd32(&s->blocks[0]) * msf->block_size;
+			s->data = msf->base + (uint64_t)kd_le32(&s->blocks[0]) * msf->block_size;
 		} else {
 			uint8_t *copy = malloc(s->size);
 			if (!copy)

@@ -3,6 +3,7 @@
  * optional debug streams), publics/globals hash tables, module symbols and
  * the sorted address index.
  */
+#include "kd/bytes.h"
 #include "symbols/pdb.h"
 
 #include <stdarg.h>
@@ -70,29 +71,6 @@ struct kd_pdb {
 	int index_built;
 };
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 /* A NUL-terminated string at p within [p, end), else NULL. */
 static const char *cstr(const uint8_t *p, const uint8_t *end)
 {
@@ -107,9 +85,9 @@ uint32_t kd_pdb_hash_v1(const char *s, size_t len)
 	uint32_t h = 0;
 	size_t i = 0;
 	for (; i + 4 <= len; i += 4)
-		h ^= rd32(p + i);
+		h ^= kd_le32(p + i);
 	if (len - i >= 2) {
-		h ^= rd16(p + i);
+		h ^= kd_le16(p + i);
 		i += 2;
 	}
 	if (len - i == 1)
@@ -122,7 +100,7 @@ uint32_t kd_pdb_hash_v1(const char *s, size_t len)
 void kd_pdb_guid_age_string(const uint8_t g[16], uint32_t age, char out[48])
 {
 	snprintf(out, 48, "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%X",
-	         rd32(g), rd16(g + 4), rd16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13],
+	         kd_le32(g), kd_le16(g + 4), kd_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13],
 	         g[14], g[15], age);
 }
 
@@ -133,17 +111,17 @@ static int parse_info(struct kd_pdb *pdb, char *err, size_t errlen)
 	const uint8_t *d;
 	uint32_t n;
 	if (kd_msf_stream(pdb->msf, 1, &d, &n) < 0 || n < 28)
-		return fail(err, errlen, KD_EFORMAT, "PDB has no valid PDB info stream");
-	pdb->info.version = rd32(d);
-	pdb->info.signature = rd32(d + 4);
-	pdb->info.age = rd32(d + 8);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB has no valid PDB info stream");
+	pdb->info.version = kd_le32(d);
+	pdb->info.signature = kd_le32(d + 4);
+	pdb->info.age = kd_le32(d + 8);
 	memcpy(pdb->info.guid, d + 12, 16);
 	/* Named stream map: string bytes, then a hash table of
 	 * {string offset, stream} pairs behind present/deleted bit vectors. */
 	const uint8_t *p = d + 28, *end = d + n;
 	if (end - p < 4)
 		return 0;
-	uint32_t slen = rd32(p);
+	uint32_t slen = kd_le32(p);
 	p += 4;
 	if (slen > (size_t)(end - p))
 		return 0;
@@ -152,16 +130,16 @@ static int parse_info(struct kd_pdb *pdb, char *err, size_t errlen)
 	p += slen;
 	if (end - p < 16)
 		return 0;
-	uint32_t size = rd32(p);
+	uint32_t size = kd_le32(p);
 	p += 8;
-	uint32_t present_words = rd32(p);
+	uint32_t present_words = kd_le32(p);
 	p += 4;
 	if (present_words > (size_t)(end - p) / 4)
 		return 0;
 	p += 4 * (size_t)present_words;
 	if (end - p < 4)
 		return 0;
-	uint32_t deleted_words = rd32(p);
+	uint32_t deleted_words = kd_le32(p);
 	p += 4;
 	if (deleted_words > (size_t)(end - p) / 4)
 		return 0;
@@ -176,12 +154,12 @@ static int parse_info(struct kd_pdb *pdb, char *err, size_t errlen)
 int kd_pdb_named_stream(const struct kd_pdb *pdb, const char *name, uint32_t *index)
 {
 	for (uint32_t i = 0; i < pdb->names_npairs; i++) {
-		uint32_t off = rd32(pdb->names_pairs + 8 * i);
+		uint32_t off = kd_le32(pdb->names_pairs + 8 * i);
 		if (off >= pdb->names_strlen)
 			continue;
 		const char *s = cstr(pdb->names_map + off, pdb->names_map + pdb->names_strlen);
 		if (s && strcmp(s, name) == 0) {
-			*index = rd32(pdb->names_pairs + 8 * i + 4);
+			*index = kd_le32(pdb->names_pairs + 8 * i + 4);
 			return 0;
 		}
 	}
@@ -194,10 +172,10 @@ static void load_strtab(struct kd_pdb *pdb)
 	const uint8_t *d;
 	if (kd_pdb_named_stream(pdb, "/names", &idx) < 0 || kd_msf_stream(pdb->msf, idx, &d, &n) < 0)
 		return;
-	if (n < 12 || rd32(d) != 0xeffeeffeu || rd32(d + 8) > n - 12)
+	if (n < 12 || kd_le32(d) != 0xeffeeffeu || kd_le32(d + 8) > n - 12)
 		return;
 	pdb->strtab = d + 12;
-	pdb->strtab_len = rd32(d + 8);
+	pdb->strtab_len = kd_le32(d + 8);
 }
 
 const char *kd_pdb_string(const struct kd_pdb *pdb, uint32_t off)
@@ -211,13 +189,13 @@ const char *kd_pdb_string(const struct kd_pdb *pdb, uint32_t off)
 
 static void contrib_at(const uint8_t *e, struct kd_pdb_contrib *c)
 {
-	c->section = rd16(e);
-	c->offset = rd32(e + 4);
-	c->size = rd32(e + 8);
-	c->characteristics = rd32(e + 12);
-	c->module = rd16(e + 16);
-	c->data_crc = rd32(e + 20);
-	c->reloc_crc = rd32(e + 24);
+	c->section = kd_le16(e);
+	c->offset = kd_le32(e + 4);
+	c->size = kd_le32(e + 8);
+	c->characteristics = kd_le32(e + 12);
+	c->module = kd_le16(e + 16);
+	c->data_crc = kd_le32(e + 20);
+	c->reloc_crc = kd_le32(e + 24);
 }
 
 static int parse_modules(struct kd_pdb *pdb, const uint8_t *p, uint32_t len)
@@ -242,10 +220,10 @@ static int parse_modules(struct kd_pdb *pdb, const uint8_t *p, uint32_t len)
 		}
 		struct kd_pdb_module *m = &pdb->modules[pdb->nmodules++];
 		contrib_at(p + 4, &m->contrib);
-		m->sym_stream = rd16(p + 34);
-		m->sym_size = rd32(p + 36);
-		m->c11_size = rd32(p + 40);
-		m->c13_size = rd32(p + 44);
+		m->sym_stream = kd_le16(p + 34);
+		m->sym_size = kd_le32(p + 36);
+		m->c11_size = kd_le32(p + 40);
+		m->c13_size = kd_le32(p + 44);
 		m->name = name;
 		m->obj_name = obj;
 		size_t used = (size_t)(q - p);
@@ -261,7 +239,7 @@ static int parse_contribs(struct kd_pdb *pdb, const uint8_t *p, uint32_t len)
 {
 	if (len < 4)
 		return 0;
-	uint32_t ver = rd32(p);
+	uint32_t ver = kd_le32(p);
 	size_t esize;
 	if (ver == 0xeffe0000u + 19970605u)
 		esize = 28;
@@ -294,11 +272,11 @@ static int load_sections(struct kd_pdb *pdb, uint16_t stream)
 		struct kd_pdb_section *s = &pdb->sections[i];
 		memcpy(s->name, h, 8);
 		s->name[8] = 0;
-		s->virtual_size = rd32(h + 8);
-		s->rva = rd32(h + 12);
-		s->raw_size = rd32(h + 16);
-		s->raw_ptr = rd32(h + 20);
-		s->characteristics = rd32(h + 36);
+		s->virtual_size = kd_le32(h + 8);
+		s->rva = kd_le32(h + 12);
+		s->raw_size = kd_le32(h + 16);
+		s->raw_ptr = kd_le32(h + 20);
+		s->characteristics = kd_le32(h + 36);
 	}
 	pdb->nsections = count;
 	return 0;
@@ -316,7 +294,7 @@ static int load_fpo(struct kd_pdb *pdb, uint16_t stream)
 		return KD_ENOMEM;
 	for (size_t i = 0; i < count; i++) {
 		const uint8_t *e = d + 16 * i;
-		pdb->fpo[i] = (struct kd_pdb_fpo){ rd32(e), rd32(e + 4), rd32(e + 8), rd16(e + 12), rd16(e + 14) };
+		pdb->fpo[i] = (struct kd_pdb_fpo){ kd_le32(e), kd_le32(e + 4), kd_le32(e + 8), kd_le16(e + 12), kd_le16(e + 14) };
 	}
 	pdb->nfpo = count;
 	return 0;
@@ -335,8 +313,8 @@ static int load_frames(struct kd_pdb *pdb, uint16_t stream)
 	for (size_t i = 0; i < count; i++) {
 		const uint8_t *e = d + 32 * i;
 		pdb->frames[i] = (struct kd_pdb_frame_data){
-			rd32(e), rd32(e + 4), rd32(e + 8), rd32(e + 12), rd32(e + 16), rd32(e + 20),
-			rd16(e + 24), rd16(e + 26), rd32(e + 28)
+			kd_le32(e), kd_le32(e + 4), kd_le32(e + 8), kd_le32(e + 12), kd_le32(e + 16), kd_le32(e + 20),
+			kd_le16(e + 24), kd_le16(e + 26), kd_le32(e + 28)
 		};
 	}
 	pdb->nframes = count;
@@ -345,9 +323,9 @@ static int load_frames(struct kd_pdb *pdb, uint16_t stream)
 
 static int load_gsi(struct kd_pdb *pdb, struct gsi *g, const uint8_t *p, uint32_t len)
 {
-	if (len < 16 || rd32(p) != 0xffffffffu || rd32(p + 4) != 0xeffe0000u + 19990810u)
+	if (len < 16 || kd_le32(p) != 0xffffffffu || kd_le32(p + 4) != 0xeffe0000u + 19990810u)
 		return 0;
-	uint32_t hr_size = rd32(p + 8), buckets_size = rd32(p + 12);
+	uint32_t hr_size = kd_le32(p + 8), buckets_size = kd_le32(p + 12);
 	p += 16;
 	len -= 16;
 	if (hr_size > len || buckets_size > len - hr_size)
@@ -378,7 +356,7 @@ static int load_gsi(struct kd_pdb *pdb, struct gsi *g, const uint8_t *p, uint32_
 	k = (uint32_t)set_count;
 	for (int i = GSI_BUCKETS - 1; i >= 0; i--) {
 		if (bitmap[i / 8] & (1u << (i % 8))) {
-			uint32_t v = rd32(buckets + 4 * (--k)) / 12;
+			uint32_t v = kd_le32(buckets + 4 * (--k)) / 12;
 			if (v > next)
 				v = next; /* keep ranges monotonic on corrupt input */
 			next = v;
@@ -405,25 +383,25 @@ static int parse_dbi(struct kd_pdb *pdb, char *err, size_t errlen)
 	uint32_t n;
 	if (kd_msf_stream(pdb->msf, 3, &d, &n) < 0)
 		return 0; /* a PDB without DBI (types only) */
-	if (n < 64 || rd32(d) != 0xffffffffu)
-		return fail(err, errlen, KD_EFORMAT, "PDB DBI stream header is corrupt");
-	uint16_t gsi_stream = rd16(d + 12), psi_stream = rd16(d + 16), sym_stream = rd16(d + 20);
+	if (n < 64 || kd_le32(d) != 0xffffffffu)
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB DBI stream header is corrupt");
+	uint16_t gsi_stream = kd_le16(d + 12), psi_stream = kd_le16(d + 16), sym_stream = kd_le16(d + 20);
 	uint32_t sizes[7];
 	uint64_t total = 64;
 	for (int i = 0; i < 7; i++) {
 		static const int at[7] = { 24, 28, 32, 36, 40, 52, 48 };
-		sizes[i] = rd32(d + at[i]);
+		sizes[i] = kd_le32(d + at[i]);
 		total += sizes[i];
 	}
 	/* order in the stream: modules, contributions, section map, files,
 	 * type server map, EC names, optional debug header */
 	if ((int32_t)sizes[0] < 0 || total > n)
-		return fail(err, errlen, KD_EFORMAT, "PDB DBI substream sizes exceed the stream (%u bytes)", n);
-	pdb->machine = rd16(d + 58);
+		return kd_fail(err, errlen, KD_EFORMAT, "PDB DBI substream sizes exceed the stream (%u bytes)", n);
+	pdb->machine = kd_le16(d + 58);
 	const uint8_t *p = d + 64;
 	int rc = parse_modules(pdb, p, sizes[0]);
 	if (rc == KD_EFORMAT)
-		return fail(err, errlen, rc, "PDB DBI module list is corrupt");
+		return kd_fail(err, errlen, rc, "PDB DBI module list is corrupt");
 	if (rc < 0)
 		return rc;
 	p += sizes[0];
@@ -433,7 +411,7 @@ static int parse_dbi(struct kd_pdb *pdb, char *err, size_t errlen)
 	uint32_t ndbg = sizes[6] / 2;
 	uint16_t dbg[11];
 	for (uint32_t i = 0; i < 11; i++)
-		dbg[i] = i < ndbg ? rd16(p + 2 * i) : 0xffff;
+		dbg[i] = i < ndbg ? kd_le16(p + 2 * i) : 0xffff;
 	if ((rc = load_fpo(pdb, dbg[0])) < 0 || (rc = load_sections(pdb, dbg[5])) < 0 ||
 	    (rc = load_frames(pdb, dbg[9])) < 0 || (rc = load_symrec(pdb, sym_stream)) < 0)
 		return rc;
@@ -453,7 +431,7 @@ static int finish_open(struct kd_msf *msf, struct kd_pdb **out, char *err, size_
 	struct kd_pdb *pdb = calloc(1, sizeof *pdb);
 	if (!pdb) {
 		kd_msf_close(msf);
-		return fail(err, errlen, KD_ENOMEM, "out of memory reading the PDB");
+		return kd_fail(err, errlen, KD_ENOMEM, "out of memory reading the PDB");
 	}
 	pdb->msf = msf;
 	int rc = parse_info(pdb, err, errlen);
@@ -463,7 +441,7 @@ static int finish_open(struct kd_msf *msf, struct kd_pdb **out, char *err, size_
 	}
 	if (rc < 0) {
 		if (rc == KD_ENOMEM)
-			fail(err, errlen, rc, "out of memory reading the PDB");
+			kd_fail(err, errlen, rc, "out of memory reading the PDB");
 		kd_pdb_close(pdb);
 		return rc;
 	}
@@ -568,11 +546,11 @@ static int decode(const struct kd_pdb *pdb, const uint8_t *rec, const uint8_t *e
 {
 	if (end - rec < 4)
 		return KD_EFORMAT;
-	uint32_t len = rd16(rec) + 2u;
+	uint32_t len = kd_le16(rec) + 2u;
 	if (len > (size_t)(end - rec))
 		return KD_EFORMAT;
 	const uint8_t *r = rec + 4, *rend = rec + len;
-	uint16_t kind = rd16(rec + 2);
+	uint16_t kind = kd_le16(rec + 2);
 	memset(s, 0, sizeof *s);
 	s->module = 0xffff;
 	switch (kind) {
@@ -580,9 +558,9 @@ static int decode(const struct kd_pdb *pdb, const uint8_t *rec, const uint8_t *e
 		if (rend - r < 10)
 			return KD_EFORMAT;
 		s->kind = KD_PDB_SYM_PUBLIC;
-		s->is_function = (rd32(r) & 2) != 0; /* CVPSF_FUNCTION */
-		s->offset = rd32(r + 4);
-		s->section = rd16(r + 8);
+		s->is_function = (kd_le32(r) & 2) != 0; /* CVPSF_FUNCTION */
+		s->offset = kd_le32(r + 4);
+		s->section = kd_le16(r + 8);
 		s->name = cstr(r + 10, rend);
 		break;
 	case S_LDATA32:
@@ -592,9 +570,9 @@ static int decode(const struct kd_pdb *pdb, const uint8_t *rec, const uint8_t *e
 		if (rend - r < 10)
 			return KD_EFORMAT;
 		s->kind = KD_PDB_SYM_DATA;
-		s->type_index = rd32(r);
-		s->offset = rd32(r + 4);
-		s->section = rd16(r + 8);
+		s->type_index = kd_le32(r);
+		s->offset = kd_le32(r + 4);
+		s->section = kd_le16(r + 8);
 		s->name = cstr(r + 10, rend);
 		break;
 	case S_LPROC32:
@@ -605,11 +583,11 @@ static int decode(const struct kd_pdb *pdb, const uint8_t *rec, const uint8_t *e
 			return KD_EFORMAT;
 		s->kind = KD_PDB_SYM_PROC;
 		s->is_function = 1;
-		s->size = rd32(r + 12);
+		s->size = kd_le32(r + 12);
 		/* the _ID forms point into the IPI stream, not at a type */
-		s->type_index = kind == S_LPROC32_ID || kind == S_GPROC32_ID ? 0 : rd32(r + 24);
-		s->offset = rd32(r + 28);
-		s->section = rd16(r + 32);
+		s->type_index = kind == S_LPROC32_ID || kind == S_GPROC32_ID ? 0 : kd_le32(r + 24);
+		s->offset = kd_le32(r + 28);
+		s->section = kd_le16(r + 32);
 		s->name = cstr(r + 35, rend);
 		break;
 	default:
@@ -630,8 +608,8 @@ static int resolve_procref(struct kd_pdb *pdb, const uint8_t *r, const uint8_t *
 {
 	if (rend - r < 10)
 		return KD_EFORMAT;
-	uint32_t off = rd32(r + 4);
-	uint16_t mod = rd16(r + 8);
+	uint32_t off = kd_le32(r + 4);
+	uint16_t mod = kd_le16(r + 8);
 	if (mod == 0 || mod > pdb->nmodules)
 		return KD_EFORMAT;
 	const struct kd_pdb_module *m = &pdb->modules[mod - 1];
@@ -658,12 +636,12 @@ static int gsi_find(struct kd_pdb *pdb, const struct gsi *g, const char *name,
 	int found_ci = 0;
 	for (uint32_t pass = 0; pass < 2 && !found_ci; pass++) {
 		for (uint32_t i = g->start[b]; i < g->start[b + 1] && i < g->nrecords; i++) {
-			uint32_t off = rd32(g->records + 8 * i) - 1;
+			uint32_t off = kd_le32(g->records + 8 * i) - 1;
 			if (off >= pdb->symrec_len || end - (pdb->symrec + off) < 4)
 				continue;
 			const uint8_t *rec = pdb->symrec + off;
-			uint16_t kind = rd16(rec + 2);
-			uint32_t len = rd16(rec) + 2u;
+			uint16_t kind = kd_le16(rec + 2);
+			uint32_t len = kd_le16(rec) + 2u;
 			if (len > (size_t)(end - rec))
 				continue;
 			struct kd_pdb_symbol s;
@@ -703,7 +681,7 @@ static int gsi_foreach(struct kd_pdb *pdb, const struct gsi *g,
 		return KD_ENOTFOUND;
 	const uint8_t *end = pdb->symrec + pdb->symrec_len;
 	for (uint32_t i = 0; i < g->nrecords; i++) {
-		uint32_t off = rd32(g->records + 8 * i) - 1;
+		uint32_t off = kd_le32(g->records + 8 * i) - 1;
 		struct kd_pdb_symbol s;
 		if (off < pdb->symrec_len && decode(pdb, pdb->symrec + off, end, &s) == 0)
 			fn(ctx, &s);
@@ -728,15 +706,15 @@ int kd_pdb_foreach_proc(struct kd_pdb *pdb, size_t mod,
 	if (m->sym_stream == 0xffff || kd_msf_stream(pdb->msf, m->sym_stream, &d, &n) < 0)
 		return 0;
 	uint32_t lim = m->sym_size < n ? m->sym_size : n;
-	if (lim < 4 || rd32(d) != 4) /* CV_SIGNATURE_C13 */
+	if (lim < 4 || kd_le32(d) != 4) /* CV_SIGNATURE_C13 */
 		return 0;
 	const uint8_t *p = d + 4, *end = d + lim;
 	while (end - p >= 4) {
-		uint32_t len = rd16(p) + 2u;
+		uint32_t len = kd_le16(p) + 2u;
 		if (len < 4 || len > (size_t)(end - p))
 			break;
 		struct kd_pdb_symbol s;
-		uint16_t kind = rd16(p + 2);
+		uint16_t kind = kd_le16(p + 2);
 		if ((kind == S_GPROC32 || kind == S_LPROC32 || kind == S_GPROC32_ID ||
 		     kind == S_LPROC32_ID) && decode(pdb, p, end, &s) == 0) {
 			s.module = (uint16_t)mod;

@@ -3,6 +3,7 @@
  * export directory and the x64 exception directory, over a read callback
  * so files and target memory share one parser.
  */
+#include "kd/bytes.h"
 #include "symbols/pe.h"
 
 #include <errno.h>
@@ -44,34 +45,6 @@ struct kd_pe {
 	struct kd_pe_runtime_function *pdata;
 	size_t npdata;
 };
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *b)
-{
-	return rd32(b) | (uint64_t)rd32(b + 4) << 32;
-}
 
 static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
@@ -149,15 +122,15 @@ static void read_rsds(struct kd_pe *pe)
 		uint8_t d[28];
 		if (kd_pe_read_rva(pe, rva + 28 * i, d, sizeof d) < 0)
 			return;
-		if (rd32(d + 12) != 2 /* IMAGE_DEBUG_TYPE_CODEVIEW */ || rd32(d + 16) < 24)
+		if (kd_le32(d + 12) != 2 /* IMAGE_DEBUG_TYPE_CODEVIEW */ || kd_le32(d + 16) < 24)
 			continue;
 		uint8_t cv[24];
-		uint64_t where = pe->layout == KD_PE_MAPPED ? rd32(d + 20) : rd32(d + 24);
+		uint64_t where = pe->layout == KD_PE_MAPPED ? kd_le32(d + 20) : kd_le32(d + 24);
 		if (pe->read(pe->ctx, where, cv, sizeof cv) < 0 || memcmp(cv, "RSDS", 4) != 0)
 			continue;
 		memcpy(pe->info.guid, cv + 4, 16);
-		pe->info.age = rd32(cv + 20);
-		size_t nlen = rd32(d + 16) - 24;
+		pe->info.age = kd_le32(cv + 20);
+		size_t nlen = kd_le32(d + 16) - 24;
 		if (nlen >= sizeof pe->info.pdb_name)
 			nlen = sizeof pe->info.pdb_name - 1;
 		memset(pe->info.pdb_name, 0, sizeof pe->info.pdb_name);
@@ -173,32 +146,32 @@ static int parse_headers(struct kd_pe *pe, char *err, size_t errlen)
 {
 	uint8_t dos[64];
 	if (pe->read(pe->ctx, 0, dos, sizeof dos) < 0 || dos[0] != 'M' || dos[1] != 'Z')
-		return fail(err, errlen, KD_EFORMAT, "not a PE image (no MZ header)");
-	uint32_t nt = rd32(dos + 60);
+		return kd_fail(err, errlen, KD_EFORMAT, "not a PE image (no MZ header)");
+	uint32_t nt = kd_le32(dos + 60);
 	uint8_t h[24 + 240];
 	if (nt > 0x10000000 || pe->read(pe->ctx, nt, h, 24 + 2) < 0 || memcmp(h, "PE\0\0", 4) != 0)
-		return fail(err, errlen, KD_EFORMAT, "not a PE image (no PE signature)");
-	uint16_t nsec = rd16(h + 6), opt_size = rd16(h + 20);
-	pe->info.machine = rd16(h + 4);
-	pe->info.timestamp = rd32(h + 8);
-	pe->info.characteristics = rd16(h + 22);
-	uint16_t magic = rd16(h + 24);
+		return kd_fail(err, errlen, KD_EFORMAT, "not a PE image (no PE signature)");
+	uint16_t nsec = kd_le16(h + 6), opt_size = kd_le16(h + 20);
+	pe->info.machine = kd_le16(h + 4);
+	pe->info.timestamp = kd_le32(h + 8);
+	pe->info.characteristics = kd_le16(h + 22);
+	uint16_t magic = kd_le16(h + 24);
 	if (magic != 0x10b && magic != 0x20b)
-		return fail(err, errlen, KD_EFORMAT, "PE optional header has unknown magic 0x%x", magic);
+		return kd_fail(err, errlen, KD_EFORMAT, "PE optional header has unknown magic 0x%x", magic);
 	pe->info.is64 = magic == 0x20b;
 	size_t min_opt = pe->info.is64 ? 112 : 96;
 	if (opt_size < min_opt || opt_size > 240)
-		return fail(err, errlen, KD_EFORMAT, "PE optional header size %u is invalid", opt_size);
+		return kd_fail(err, errlen, KD_EFORMAT, "PE optional header size %u is invalid", opt_size);
 	if (pe->read(pe->ctx, nt + 24, h + 24, opt_size) < 0)
-		return fail(err, errlen, KD_EFORMAT, "PE optional header is truncated");
+		return kd_fail(err, errlen, KD_EFORMAT, "PE optional header is truncated");
 	const uint8_t *o = h + 24;
-	pe->info.entry_rva = rd32(o + 16);
-	pe->info.image_base = pe->info.is64 ? rd64(o + 24) : rd32(o + 28);
-	pe->info.image_size = rd32(o + 56);
-	pe->info.headers_size = rd32(o + 60);
-	pe->info.checksum = rd32(o + 64);
-	pe->info.subsystem = rd16(o + 68);
-	uint32_t ndirs = rd32(o + (pe->info.is64 ? 108 : 92));
+	pe->info.entry_rva = kd_le32(o + 16);
+	pe->info.image_base = pe->info.is64 ? kd_le64(o + 24) : kd_le32(o + 28);
+	pe->info.image_size = kd_le32(o + 56);
+	pe->info.headers_size = kd_le32(o + 60);
+	pe->info.checksum = kd_le32(o + 64);
+	pe->info.subsystem = kd_le16(o + 68);
+	uint32_t ndirs = kd_le32(o + (pe->info.is64 ? 108 : 92));
 	const uint8_t *dirs = o + min_opt;
 	if (ndirs > 16)
 		ndirs = 16;
@@ -206,11 +179,11 @@ static int parse_headers(struct kd_pe *pe, char *err, size_t errlen)
 		ndirs = (uint32_t)((opt_size - min_opt) / 8);
 	pe->ndirs = ndirs;
 	for (uint32_t i = 0; i < ndirs; i++) {
-		pe->dirs[i][0] = rd32(dirs + 8 * i);
-		pe->dirs[i][1] = rd32(dirs + 8 * i + 4);
+		pe->dirs[i][0] = kd_le32(dirs + 8 * i);
+		pe->dirs[i][1] = kd_le32(dirs + 8 * i + 4);
 	}
 	if (nsec > MAX_SECTIONS)
-		return fail(err, errlen, KD_EFORMAT, "PE image has %u sections", nsec);
+		return kd_fail(err, errlen, KD_EFORMAT, "PE image has %u sections", nsec);
 	pe->sections = calloc(nsec ? nsec : 1, sizeof *pe->sections);
 	if (!pe->sections)
 		return KD_ENOMEM;
@@ -218,15 +191,15 @@ static int parse_headers(struct kd_pe *pe, char *err, size_t errlen)
 	for (uint16_t i = 0; i < nsec; i++) {
 		uint8_t s[40];
 		if (pe->read(pe->ctx, sec_at + 40u * i, s, sizeof s) < 0)
-			return fail(err, errlen, KD_EFORMAT, "PE section table is truncated");
+			return kd_fail(err, errlen, KD_EFORMAT, "PE section table is truncated");
 		struct kd_pe_section *d = &pe->sections[i];
 		memcpy(d->name, s, 8);
 		d->name[8] = 0;
-		d->virtual_size = rd32(s + 8);
-		d->rva = rd32(s + 12);
-		d->raw_size = rd32(s + 16);
-		d->raw_ptr = rd32(s + 20);
-		d->characteristics = rd32(s + 36);
+		d->virtual_size = kd_le32(s + 8);
+		d->rva = kd_le32(s + 12);
+		d->raw_size = kd_le32(s + 16);
+		d->raw_ptr = kd_le32(s + 20);
+		d->characteristics = kd_le32(s + 36);
 		if (d->raw_size > d->virtual_size && d->virtual_size)
 			d->raw_size = d->virtual_size;
 	}
@@ -242,14 +215,14 @@ int kd_pe_open_read(kd_pe_read_fn read, void *ctx, enum kd_pe_layout layout,
 {
 	struct kd_pe *pe = calloc(1, sizeof *pe);
 	if (!pe)
-		return fail(err, errlen, KD_ENOMEM, "out of memory");
+		return kd_fail(err, errlen, KD_ENOMEM, "out of memory");
 	pe->read = read;
 	pe->ctx = ctx;
 	pe->layout = layout;
 	int rc = parse_headers(pe, err, errlen);
 	if (rc < 0) {
 		if (rc == KD_ENOMEM)
-			fail(err, errlen, rc, "out of memory");
+			kd_fail(err, errlen, rc, "out of memory");
 		kd_pe_close(pe);
 		return rc;
 	}
@@ -261,7 +234,7 @@ int kd_pe_open_mem(const void *data, size_t len, struct kd_pe **out, char *err, 
 {
 	struct mem_src *m = malloc(sizeof *m);
 	if (!m)
-		return fail(err, errlen, KD_ENOMEM, "out of memory");
+		return kd_fail(err, errlen, KD_ENOMEM, "out of memory");
 	*m = (struct mem_src){ data, len, NULL };
 	int rc = kd_pe_open_read(mem_read, m, KD_PE_FILE, out, err, errlen);
 	if (rc < 0) {
@@ -278,7 +251,7 @@ int kd_pe_open_file(const char *path, struct kd_pe **out, char *err, size_t errl
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(err, errlen, errno == ENOENT ? KD_ENOTFOUND : KD_EIO, "%s: %s", path,
+		return kd_fail(err, errlen, errno == ENOENT ? KD_ENOTFOUND : KD_EIO, "%s: %s", path,
 		            strerror(errno));
 	size_t cap = 1 << 16, len = 0, n;
 	uint8_t *buf = malloc(cap);
@@ -297,12 +270,12 @@ int kd_pe_open_file(const char *path, struct kd_pe **out, char *err, size_t errl
 	}
 	fclose(f);
 	if (!buf)
-		return fail(err, errlen, KD_ENOMEM, "%s: out of memory", path);
+		return kd_fail(err, errlen, KD_ENOMEM, "%s: out of memory", path);
 	char why[200] = "";
 	int rc = kd_pe_open_mem(buf, len, out, why, sizeof why);
 	if (rc < 0) {
 		free(buf);
-		return fail(err, errlen, rc, "%s: %s", path, why);
+		return kd_fail(err, errlen, rc, "%s: %s", path, why);
 	}
 	(*out)->mem.owned = buf;
 	return 0;
@@ -356,8 +329,8 @@ static int load_exports(struct kd_pe *pe)
 	uint8_t d[40];
 	if (kd_pe_data_directory(pe, 0, &dir, &dsize) < 0 || kd_pe_read_rva(pe, dir, d, sizeof d) < 0)
 		return 0;
-	uint32_t base = rd32(d + 16), nfuncs = rd32(d + 20), nnames = rd32(d + 24);
-	uint32_t funcs = rd32(d + 28), names = rd32(d + 32), ords = rd32(d + 36);
+	uint32_t base = kd_le32(d + 16), nfuncs = kd_le32(d + 20), nnames = kd_le32(d + 24);
+	uint32_t funcs = kd_le32(d + 28), names = kd_le32(d + 32), ords = kd_le32(d + 36);
 	if (nfuncs > MAX_EXPORTS || nnames > MAX_EXPORTS)
 		return 0;
 	uint32_t *fv = calloc(nfuncs ? nfuncs : 1, 4);
@@ -370,7 +343,7 @@ static int load_exports(struct kd_pe *pe)
 		goto out;
 	for (uint32_t i = 0; i < nfuncs; i++) {
 		uint8_t b[4];
-		fv[i] = kd_pe_read_rva(pe, funcs + 4 * i, b, 4) == 0 ? rd32(b) : 0;
+		fv[i] = kd_pe_read_rva(pe, funcs + 4 * i, b, 4) == 0 ? kd_le32(b) : 0;
 		name_off[i] = (size_t)-1;
 	}
 	/* Names: strings into the pool; both names and forwarders. */
@@ -379,8 +352,8 @@ static int load_exports(struct kd_pe *pe)
 		char nm[512];
 		if (kd_pe_read_rva(pe, names + 4 * i, b, 4) < 0 || kd_pe_read_rva(pe, ords + 2 * i, o, 2) < 0)
 			break;
-		uint16_t ord = rd16(o);
-		if (ord >= nfuncs || read_string(pe, rd32(b), nm, sizeof nm) < 0)
+		uint16_t ord = kd_le16(o);
+		if (ord >= nfuncs || read_string(pe, kd_le32(b), nm, sizeof nm) < 0)
 			continue;
 		size_t l = strlen(nm) + 1;
 		if (pool_len + l > pool_cap) {
@@ -526,7 +499,7 @@ static int load_pdata(struct kd_pe *pe)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *e = raw + 12 * i;
-		pe->pdata[i] = (struct kd_pe_runtime_function){ rd32(e), rd32(e + 4), rd32(e + 8) };
+		pe->pdata[i] = (struct kd_pe_runtime_function){ kd_le32(e), kd_le32(e + 4), kd_le32(e + 8) };
 	}
 	pe->npdata = n;
 	free(raw);

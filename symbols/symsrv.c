@@ -23,19 +23,6 @@ struct progress {
 	int shown;
 };
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* mkdir -p of a path we built ourselves. */
 static int make_dirs(const char *path)
 {
@@ -76,7 +63,7 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 {
 	CURL *c = curl_easy_init();
 	if (!c)
-		return fail(err, errlen, KD_ENOMEM, "cannot start libcurl");
+		return kd_fail(err, errlen, KD_ENOMEM, "cannot start libcurl");
 	char cerr[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
@@ -100,13 +87,13 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 		prog->shown = 0;
 	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return fail(err, errlen, KD_ECANCELED, "download interrupted");
+		return kd_fail(err, errlen, KD_ECANCELED, "download interrupted");
 	if (rc != CURLE_OK)
-		return fail(err, errlen, KD_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+		return kd_fail(err, errlen, KD_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
 	if (status == 404)
 		return KD_ENOTFOUND;
 	if (status != 200)
-		return fail(err, errlen, KD_EIO, "HTTP status %ld", status);
+		return kd_fail(err, errlen, KD_EIO, "HTTP status %ld", status);
 	return 0;
 }
 
@@ -116,18 +103,18 @@ static int download(const char *url, const char *dest, struct progress *prog, ch
 	snprintf(tmp, sizeof tmp, "%s.partXXXXXX", dest);
 	int fd = mkstemp(tmp);
 	if (fd < 0)
-		return fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+		return kd_fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
 	FILE *f = fdopen(fd, "wb");
 	if (!f) {
 		close(fd);
 		unlink(tmp);
-		return fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+		return kd_fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
 	}
 	int rc = http_get(url, f, prog, err, errlen);
 	if (fclose(f) != 0 && rc == 0)
-		rc = fail(err, errlen, KD_EIO, "%s: write failed", tmp);
+		rc = kd_fail(err, errlen, KD_EIO, "%s: write failed", tmp);
 	if (rc == 0 && rename(tmp, dest) < 0)
-		rc = fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
+		rc = kd_fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
@@ -138,23 +125,23 @@ static int expand_cab(const char *cab_path, const char *dest, char *err, size_t 
 {
 	struct mscab_decompressor *d = mspack_create_cab_decompressor(NULL);
 	if (!d)
-		return fail(err, errlen, KD_ENOMEM, "cannot start libmspack");
+		return kd_fail(err, errlen, KD_ENOMEM, "cannot start libmspack");
 	int rc = 0;
 	struct mscabd_cabinet *cab = d->open(d, cab_path);
 	if (!cab || !cab->files) {
-		rc = fail(err, errlen, KD_EFORMAT, "the .pd_ file is not a valid cabinet");
+		rc = kd_fail(err, errlen, KD_EFORMAT, "the .pd_ file is not a valid cabinet");
 	} else {
 		char tmp[4200];
 		snprintf(tmp, sizeof tmp, "%s.cabXXXXXX", dest);
 		int fd = mkstemp(tmp);
 		if (fd < 0) {
-			rc = fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
+			rc = kd_fail(err, errlen, KD_EIO, "%s: %s", tmp, strerror(errno));
 		} else {
 			close(fd);
 			if (d->extract(d, cab->files, tmp) != MSPACK_ERR_OK)
-				rc = fail(err, errlen, KD_EFORMAT, "the .pd_ cabinet does not expand");
+				rc = kd_fail(err, errlen, KD_EFORMAT, "the .pd_ cabinet does not expand");
 			else if (rename(tmp, dest) < 0)
-				rc = fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
+				rc = kd_fail(err, errlen, KD_EIO, "%s: %s", dest, strerror(errno));
 			if (rc < 0)
 				unlink(tmp);
 		}
@@ -170,10 +157,10 @@ int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, c
 {
 	char dest[4096], dir[4096], link[4096];
 	if (kd_sympath_store_path(store, name, key, dest, sizeof dest) < 0)
-		return fail(err, errlen, KD_EINVAL, "unsafe symbol name '%s'", name);
+		return kd_fail(err, errlen, KD_EINVAL, "unsafe symbol name '%s'", name);
 	snprintf(dir, sizeof dir, "%s/%s/%s", store, name, key);
 	if (make_dirs(dir) < 0)
-		return fail(err, errlen, KD_EIO, "cannot create %s: %s", dir, strerror(errno));
+		return kd_fail(err, errlen, KD_EIO, "cannot create %s: %s", dir, strerror(errno));
 	size_t ul = strlen(url);
 	while (ul && url[ul - 1] == '/')
 		ul--;
@@ -195,7 +182,7 @@ int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, c
 		kd_printf(eng, "SYMSRV:  GET %s\n", link);
 	rc = download(link, cab, &prog, err, errlen);
 	if (rc == KD_ENOTFOUND)
-		return fail(err, errlen, KD_ENOTFOUND, "not on the server");
+		return kd_fail(err, errlen, KD_ENOTFOUND, "not on the server");
 	if (rc < 0)
 		return rc;
 	rc = expand_cab(cab, dest, err, errlen);

@@ -1,6 +1,7 @@
 /*
  * TPI type records: index, hash lookup by name, leaves decoded for dt.
  */
+#include "kd/bytes.h"
 #include "symbols/types.h"
 
 #include <stdio.h>
@@ -52,22 +53,12 @@ struct kd_types {
 	unsigned ptr_size;
 };
 
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 /* A numeric leaf at p: *v and bytes used, 0 when malformed. */
 static size_t numeric(const uint8_t *p, const uint8_t *end, int64_t *v)
 {
 	if (end - p < 2)
 		return 0;
-	uint16_t k = rd16(p);
+	uint16_t k = kd_le16(p);
 	if (k < 0x8000) {
 		*v = k;
 		return 2;
@@ -85,11 +76,11 @@ static size_t numeric(const uint8_t *p, const uint8_t *end, int64_t *v)
 	const uint8_t *q = p + 2;
 	switch (k) {
 	case 0x8000: *v = (int8_t)q[0]; break;
-	case 0x8001: *v = (int16_t)rd16(q); break;
-	case 0x8002: *v = rd16(q); break;
-	case 0x8003: *v = (int32_t)rd32(q); break;
-	case 0x8004: *v = rd32(q); break;
-	default: *v = (int64_t)(rd32(q) | (uint64_t)rd32(q + 4) << 32); break;
+	case 0x8001: *v = (int16_t)kd_le16(q); break;
+	case 0x8002: *v = kd_le16(q); break;
+	case 0x8003: *v = (int32_t)kd_le32(q); break;
+	case 0x8004: *v = kd_le32(q); break;
+	default: *v = (int64_t)(kd_le32(q) | (uint64_t)kd_le32(q + 4) << 32); break;
 	}
 	return 2 + need;
 }
@@ -107,7 +98,7 @@ int kd_types_open(struct kd_pdb *pdb, struct kd_types **out)
 	uint32_t n;
 	if (kd_pdb_stream(pdb, 2, &d, &n) < 0 || n < 56)
 		return KD_ENOTFOUND;
-	uint32_t hdr = rd32(d + 4), first = rd32(d + 8), last = rd32(d + 12), bytes = rd32(d + 16);
+	uint32_t hdr = kd_le32(d + 4), first = kd_le32(d + 8), last = kd_le32(d + 12), bytes = kd_le32(d + 16);
 	if (hdr < 56 || hdr > n || bytes > n - hdr || last < first || first < 0x1000)
 		return KD_EFORMAT;
 	struct kd_types *t = calloc(1, sizeof *t);
@@ -128,7 +119,7 @@ int kd_types_open(struct kd_pdb *pdb, struct kd_types **out)
 	size_t off = 0;
 	uint32_t i = 0;
 	while (i < want && off + 4 <= bytes) {
-		uint32_t len = rd16(t->rec + off) + 2u;
+		uint32_t len = kd_le16(t->rec + off) + 2u;
 		if (len < 4 || off + len > bytes)
 			break;
 		t->offsets[i++] = (uint32_t)off;
@@ -136,9 +127,9 @@ int kd_types_open(struct kd_pdb *pdb, struct kd_types **out)
 	}
 	t->count = i;
 	/* The hash stream: NumHashBuckets and a value per record. */
-	uint16_t hs = rd16(d + 20);
-	uint32_t key_size = rd32(d + 24), buckets = rd32(d + 28);
-	int32_t hv_off = (int32_t)rd32(d + 32), hv_len = (int32_t)rd32(d + 36);
+	uint16_t hs = kd_le16(d + 20);
+	uint32_t key_size = kd_le32(d + 24), buckets = kd_le32(d + 28);
+	int32_t hv_off = (int32_t)kd_le32(d + 32), hv_len = (int32_t)kd_le32(d + 36);
 	const uint8_t *h;
 	uint32_t hn;
 	if (hs != 0xffff && key_size == 4 && buckets && hv_off >= 0 && hv_len >= 0 &&
@@ -180,9 +171,9 @@ int kd_types_record(struct kd_types *t, uint32_t index, uint16_t *kind, const ui
 	if (index < t->first || index - t->first >= t->count)
 		return KD_ENOTFOUND;
 	const uint8_t *r = t->rec + t->offsets[index - t->first];
-	*kind = rd16(r + 2);
+	*kind = kd_le16(r + 2);
 	*data = r + 4;
-	*len = rd16(r) - 2u;
+	*len = kd_le16(r) - 2u;
 	return 0;
 }
 
@@ -210,8 +201,8 @@ static int udt_of(uint16_t kind, const uint8_t *p, size_t len, struct udt *u)
 		if (len < 18 || !(used = numeric(p + 16, end, &v)))
 			return KD_EFORMAT;
 		u->kind = KD_TYPE_STRUCT;
-		u->prop = rd16(p + 2);
-		u->fields = rd32(p + 4);
+		u->prop = kd_le16(p + 2);
+		u->fields = kd_le32(p + 4);
 		u->size = (uint64_t)v;
 		u->name = cstr(p + 16 + used, end);
 		break;
@@ -219,8 +210,8 @@ static int udt_of(uint16_t kind, const uint8_t *p, size_t len, struct udt *u)
 		if (len < 10 || !(used = numeric(p + 8, end, &v)))
 			return KD_EFORMAT;
 		u->kind = KD_TYPE_UNION;
-		u->prop = rd16(p + 2);
-		u->fields = rd32(p + 4);
+		u->prop = kd_le16(p + 2);
+		u->fields = kd_le32(p + 4);
 		u->size = (uint64_t)v;
 		u->name = cstr(p + 8 + used, end);
 		break;
@@ -228,9 +219,9 @@ static int udt_of(uint16_t kind, const uint8_t *p, size_t len, struct udt *u)
 		if (len < 12)
 			return KD_EFORMAT;
 		u->kind = KD_TYPE_ENUM;
-		u->prop = rd16(p + 2);
-		u->utype = rd32(p + 4);
-		u->fields = rd32(p + 8);
+		u->prop = kd_le16(p + 2);
+		u->utype = kd_le32(p + 4);
+		u->fields = kd_le32(p + 8);
 		u->name = cstr(p + 12, end);
 		break;
 	default:
@@ -264,7 +255,7 @@ static int find_def(struct kd_types *t, const char *name, const char *unique, ui
 		uint32_t b = kd_pdb_hash_v1(name, strlen(name)) % t->buckets;
 		uint32_t n = t->nhash < t->count ? t->nhash : t->count;
 		for (uint32_t i = 0; i < n; i++)
-			if (rd32(t->hashes + 4 * i) == b && match_def(t, i, name, unique)) {
+			if (kd_le32(t->hashes + 4 * i) == b && match_def(t, i, name, unique)) {
 				*index = t->first + i;
 				return 0;
 			}
@@ -340,15 +331,15 @@ int kd_types_get(struct kd_types *t, uint32_t ti, struct kd_type_info *o)
 		case LF_MODIFIER:
 			if (len < 6)
 				return KD_EFORMAT;
-			o->is_const |= rd16(p + 4) & 1;
-			ti = rd32(p);
+			o->is_const |= kd_le16(p + 4) & 1;
+			ti = kd_le32(p);
 			continue;
 		case LF_POINTER: {
 			if (len < 8)
 				return KD_EFORMAT;
-			uint32_t attr = rd32(p + 4);
+			uint32_t attr = kd_le32(p + 4);
 			o->kind = KD_TYPE_POINTER;
-			o->target = rd32(p);
+			o->target = kd_le32(p);
 			o->size = (attr >> 13) & 0x3f;
 			if (!o->size)
 				o->size = (attr & 0x1f) == 0x0c ? 8 : 4;
@@ -357,14 +348,14 @@ int kd_types_get(struct kd_types *t, uint32_t ti, struct kd_type_info *o)
 		case LF_PROCEDURE:
 		case LF_MFUNCTION:
 			o->kind = KD_TYPE_FUNCTION;
-			o->target = len >= 4 ? rd32(p) : 0;
+			o->target = len >= 4 ? kd_le32(p) : 0;
 			return 0;
 		case LF_ARRAY: {
 			size_t used;
 			if (len < 8 || !(used = numeric(p + 8, end, &v)))
 				return KD_EFORMAT;
 			o->kind = KD_TYPE_ARRAY;
-			o->target = rd32(p);
+			o->target = kd_le32(p);
 			o->size = (uint64_t)v;
 			return 0;
 		}
@@ -372,12 +363,12 @@ int kd_types_get(struct kd_types *t, uint32_t ti, struct kd_type_info *o)
 			if (len < 6)
 				return KD_EFORMAT;
 			struct kd_type_info under;
-			if (kd_types_get(t, rd32(p), &under) < 0)
+			if (kd_types_get(t, kd_le32(p), &under) < 0)
 				return KD_EFORMAT;
 			*o = under;
 			o->index = ti;
 			o->kind = KD_TYPE_BITFIELD;
-			o->target = rd32(p);
+			o->target = kd_le32(p);
 			o->bit_len = p[4];
 			o->bit_pos = p[5];
 			return 0;
@@ -496,7 +487,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 				p += *p & 0x0f ? *p & 0x0f : 1;
 				continue;
 			}
-			uint16_t leaf = rd16(p);
+			uint16_t leaf = kd_le16(p);
 			const uint8_t *q = p + 2;
 			struct kd_type_field f = { 0 };
 			int64_t v = 0;
@@ -507,7 +498,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 			case LF_MEMBER:
 				if (end - q < 6 || !(used = numeric(q + 6, end, &v)) || !(nm = cstr(q + 6 + used, end)))
 					return 0;
-				f.type = rd32(q + 2);
+				f.type = kd_le32(q + 2);
 				f.offset = (uint64_t)v;
 				f.name = nm;
 				emit = 1;
@@ -516,7 +507,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 			case LF_STMEMBER:
 				if (end - q < 6 || !(nm = cstr(q + 6, end)))
 					return 0;
-				f.type = rd32(q + 2);
+				f.type = kd_le32(q + 2);
 				f.name = nm;
 				f.is_static = 1;
 				emit = 1;
@@ -525,7 +516,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 			case LF_BCLASS:
 				if (end - q < 6 || !(used = numeric(q + 6, end, &v)))
 					return 0;
-				f.type = rd32(q + 2);
+				f.type = kd_le32(q + 2);
 				f.offset = (uint64_t)v;
 				f.is_base = 1;
 				f.name = "__BaseClass";
@@ -558,7 +549,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 			case LF_ONEMETHOD: {
 				if (end - q < 6)
 					return 0;
-				unsigned mprop = (rd16(q) >> 2) & 7;
+				unsigned mprop = (kd_le16(q) >> 2) & 7;
 				size_t at = 6 + ((mprop == 4 || mprop == 6) ? 4 : 0);
 				if ((size_t)(end - q) < at || !(nm = cstr(q + at, end)))
 					return 0;
@@ -576,7 +567,7 @@ int kd_types_fields(struct kd_types *t, uint32_t index,
 			case LF_INDEX:
 				if (end - q < 6)
 					return 0;
-				list = rd32(q + 2);
+				list = kd_le32(q + 2);
 				q += 6;
 				break;
 			default:
@@ -667,13 +658,13 @@ static int c_name_rec(struct kd_types *t, uint32_t ti, char *buf, size_t n, int 
 	struct udt u;
 	switch (kind) {
 	case LF_MODIFIER:
-		return len >= 4 ? c_name_rec(t, rd32(p), buf, n, depth + 1) : KD_EFORMAT;
+		return len >= 4 ? c_name_rec(t, kd_le32(p), buf, n, depth + 1) : KD_EFORMAT;
 	case LF_POINTER: {
 		if (len < 8)
 			return KD_EFORMAT;
-		unsigned mode = (rd32(p + 4) >> 5) & 7;
+		unsigned mode = (kd_le32(p + 4) >> 5) & 7;
 		const char *sym = mode == 1 ? "&" : mode == 4 ? "&&" : "*";
-		c_name_rec(t, rd32(p), inner, sizeof inner, depth + 1);
+		c_name_rec(t, kd_le32(p), inner, sizeof inner, depth + 1);
 		size_t l = strlen(inner);
 		snprintf(buf, n, "%s%s%s", inner, l && inner[l - 1] == '*' ? "" : " ", sym);
 		return 0;
@@ -685,7 +676,7 @@ static int c_name_rec(struct kd_types *t, uint32_t ti, char *buf, size_t n, int 
 	case LF_ARRAY:
 		if (len < 4)
 			return KD_EFORMAT;
-		c_name_rec(t, rd32(p), inner, sizeof inner, depth + 1);
+		c_name_rec(t, kd_le32(p), inner, sizeof inner, depth + 1);
 		snprintf(buf, n, "%s []", inner);
 		return 0;
 	default:
@@ -713,23 +704,23 @@ int kd_types_params(struct kd_types *t, uint32_t proc, char *buf, size_t n)
 	if (kd_types_record(t, proc, &kind, &p, &len) < 0)
 		return KD_ENOTFOUND;
 	if (kind == LF_PROCEDURE && len >= 12)
-		args = rd32(p + 8);
+		args = kd_le32(p + 8);
 	else if (kind == LF_MFUNCTION && len >= 20)
-		args = rd32(p + 16);
+		args = kd_le32(p + 16);
 	else
 		return KD_EINVAL;
 	const uint8_t *a;
 	size_t alen;
 	if (kd_types_record(t, args, &kind, &a, &alen) < 0 || kind != 0x1201 || alen < 4)
 		return KD_EFORMAT;
-	uint32_t count = rd32(a);
+	uint32_t count = kd_le32(a);
 	if (count > (alen - 4) / 4)
 		return KD_EFORMAT;
 	size_t at = 0;
 	at += (size_t)snprintf(buf, n, "(");
 	for (uint32_t i = 0; i < count && at < n; i++) {
 		char one[512];
-		uint32_t ti = rd32(a + 4 + 4 * i);
+		uint32_t ti = kd_le32(a + 4 + 4 * i);
 		if (ti == 0)
 			snprintf(one, sizeof one, "...");
 		else

@@ -129,68 +129,45 @@ static int map_range(struct sim_machine *m, uint64_t va, uint64_t len)
 	return 0;
 }
 
-uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len)
+/* Copy between buf and the pages from addr on, found by `find` (virtual or
+ * physical), up to the first absent page. */
+static uint32_t copy_pages(struct sim_machine *m, struct sim_page *(*find)(struct sim_machine *, uint64_t),
+                           uint64_t addr, uint8_t *buf, uint32_t len, int write)
 {
-	uint8_t *out = buf;
 	uint32_t done = 0;
 	while (done < len) {
-		struct sim_page *p = find_page(m, va + done);
+		struct sim_page *p = find(m, addr + done);
 		if (!p)
 			break;
-		uint32_t off = (uint32_t)((va + done) & (SIM_PAGE - 1));
+		uint32_t off = (uint32_t)((addr + done) & (SIM_PAGE - 1));
 		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
-		memcpy(out + done, p->data + off, n);
+		if (write)
+			memcpy(p->data + off, buf + done, n);
+		else
+			memcpy(buf + done, p->data + off, n);
 		done += n;
 	}
 	return done;
+}
+
+uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len)
+{
+	return copy_pages(m, find_page, va, buf, len, 0);
 }
 
 uint32_t sim_write(struct sim_machine *m, uint64_t va, const void *buf, uint32_t len)
 {
-	const uint8_t *in = buf;
-	uint32_t done = 0;
-	while (done < len) {
-		struct sim_page *p = find_page(m, va + done);
-		if (!p)
-			break;
-		uint32_t off = (uint32_t)((va + done) & (SIM_PAGE - 1));
-		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
-		memcpy(p->data + off, in + done, n);
-		done += n;
-	}
-	return done;
+	return copy_pages(m, find_page, va, (uint8_t *)buf, len, 1);
 }
 
 uint32_t sim_read_physical(struct sim_machine *m, uint64_t pa, void *buf, uint32_t len)
 {
-	uint8_t *out = buf;
-	uint32_t done = 0;
-	while (done < len) {
-		struct sim_page *p = find_phys(m, pa + done);
-		if (!p)
-			break;
-		uint32_t off = (uint32_t)((pa + done) & (SIM_PAGE - 1));
-		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
-		memcpy(out + done, p->data + off, n);
-		done += n;
-	}
-	return done;
+	return copy_pages(m, find_phys, pa, buf, len, 0);
 }
 
 uint32_t sim_write_physical(struct sim_machine *m, uint64_t pa, const void *buf, uint32_t len)
 {
-	const uint8_t *in = buf;
-	uint32_t done = 0;
-	while (done < len) {
-		struct sim_page *p = find_phys(m, pa + done);
-		if (!p)
-			break;
-		uint32_t off = (uint32_t)((pa + done) & (SIM_PAGE - 1));
-		uint32_t n = SIM_PAGE - off < len - done ? SIM_PAGE - off : len - done;
-		memcpy(p->data + off, in + done, n);
-		done += n;
-	}
-	return done;
+	return copy_pages(m, find_phys, pa, (uint8_t *)buf, len, 1);
 }
 
 unsigned sim_pointer_size(const struct sim_machine *m)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -88,6 +89,14 @@ void *kd_engine_ext(struct kd_engine *eng, const char *key)
 {
 	(void)eng;
 	return strcmp(key, "expr") == 0 ? slot : NULL;
+}
+
+void *kd_engine_ext_zalloc(struct kd_engine *eng, const char *key, size_t size)
+{
+	void *p = kd_engine_ext(eng, key);
+	if (!p && (p = calloc(1, size)) != NULL)
+		kd_engine_set_ext(eng, key, p, free);
+	return p;
 }
 
 const struct kd_stop_event *kd_engine_last_event(struct kd_engine *eng)
