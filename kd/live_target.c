@@ -628,7 +628,11 @@ static int read_memory(struct kd_target *t, uint32_t api, unsigned cpu, uint64_t
 			uint8_t *again = malloc(chunk);
 			uint32_t got2 = 0;
 			int rc2 = again ? read_chunk(lv, api, cpu, addr + total, again, chunk, &got2) : KD_ENOMEM;
-			if (rc2 == 0 && (got2 != got || memcmp(again, out + total, got) != 0))
+			/* Unconfirmed is not good enough: a second read that failed
+			 * leaves the first unverified, so both are asked again. */
+			if (rc2 == KD_ECANCELED || rc2 == KD_EDISCONNECTED)
+				rc = rc2;
+			else if (rc2 != 0 || got2 != got || memcmp(again, out + total, got) != 0)
 				rc = KD_EPROTO;
 			free(again);
 		}
