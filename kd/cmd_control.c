@@ -176,6 +176,15 @@ static int cmd_processor(struct kd_engine *eng, const char *name, const char *ar
 		kd_eprintf(eng, "~%lus: no processor %lu (the target has %u)\n", n, n, kd_engine_cpu_count(eng));
 		return KD_EINVAL;
 	}
+	struct kd_target *t = kd_engine_target(eng);
+	if (kd_target_is_live(t) && n != kd_engine_cpu(eng)) {
+		/* As WinDbg does: the target reports again from that processor. */
+		int rc = kd_live_switch_processor(t, (unsigned)n);
+		if (rc < 0) {
+			kd_eprintf(eng, "~%lus: %s\n", n, kd_strerror(rc));
+			return rc;
+		}
+	}
 	return kd_engine_set_cpu(eng, (unsigned)n);
 }
 

@@ -921,6 +921,29 @@ int kd_live_continue(struct kd_target *t)
 	return 0;
 }
 
+int kd_live_switch_processor(struct kd_target *t, unsigned cpu)
+{
+	struct live *lv = live_of(t);
+	if (!lv->link || !lv->connected)
+		return KD_EDISCONNECTED;
+	if (!lv->stopped)
+		return KD_ERUNNING;
+	struct dbgkd_manipulate_state64 m;
+	init_request(&m, DbgKdSwitchProcessor, cpu);
+	uint8_t pkt[MANIP_SIZE];
+	memcpy(pkt, &m, MANIP_SIZE);
+	/* The target answers from the other processor with a new state change. */
+	lv->stopped = 0;
+	int rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
+	if (rc == 0)
+		rc = run_until(lv, &lv->stopped, lv->opt.request_timeout_ms ? lv->opt.request_timeout_ms : 6000);
+	if (rc < 0) {
+		lv->stopped = 1; /* the processor we had still holds the target */
+		return rc;
+	}
+	return 0;
+}
+
 int kd_live_reboot(struct kd_target *t)
 {
 	struct live *lv = live_of(t);

@@ -47,6 +47,9 @@ int kd_live_breakin(struct kd_target *t);
 /* Let the target run (g); the engine drops its caches. */
 int kd_live_continue(struct kd_target *t);
 int kd_live_reboot(struct kd_target *t);
+/* ~Ns: ask the target to report from processor cpu (DbgKdSwitchProcessor)
+ * and wait for its state change. */
+int kd_live_switch_processor(struct kd_target *t, unsigned cpu);
 void kd_live_set_trace(struct kd_target *t, int on);
 int kd_live_trace(struct kd_target *t);
 

@@ -16,7 +16,7 @@ session() { # name connection arch
 		sp='89ff9f00'; ret='82803456'
 		stack=89ff9f00; mach=x86
 	fi
-	timeout 60 "$KD" -k "$conn" -b -c "vertarget; dd $base L8; dps $stack L1; ~1s; da ${base}+4e; eb ${base}+2000 11 22 33; db ${base}+2000 L3; dd 0 L4; q" \
+	timeout 60 "$KD" -k "$conn" -b -c "vertarget; dd $base L8; dps $stack L1; ~1s; dps @\$csp L1; da ${base}+4e; eb ${base}+2000 11 22 33; db ${base}+2000 L3; dd 0 L4; q" \
 		< /dev/null > "$TMP/$name.out" 2> "$TMP/$name.err"
 	rc=$?
 	[ $rc -eq 0 ] && ok "$name: kd exits 0" || { not_ok "$name: kd exits 0 (got $rc)"; cat "$TMP/$name.err"; }
@@ -25,7 +25,8 @@ session() { # name connection arch
 	expect "$TMP/$name.out" "$first" "$name: dd of the kernel base shows the MZ header"
 	expect "$TMP/$name.out" "$sp  $ret nt+0x3456" "$name: dps symbolizes the return address with the module from load-symbols"
 	expect "$TMP/$name.out" "$addr4e  \"This program cannot be run in DO\"" "$name: da reads the string"
-	line=$(grep -c "^1: kd>" "$TMP/$name.out")
+	n=$(grep -cxF "$sp  $ret nt+0x3456" "$TMP/$name.out")
+	[ "$n" = 2 ] && ok "$name: ~1s switches to processor 1 (its stack pointer)" || not_ok "$name: ~1s switches to processor 1 (got $n)"
 	expect "$TMP/$name.out" "$(echo "$kb" | sed 's/12600000$/12602000/; s/^82800000$/82802000/')  11 22 33                                         .\"3" "$name: eb wrote bytes that db reads back"
 	if [ "$mach" = x64 ]; then unread='00000000`00000000  ???????? ???????? ???????? ????????'; else unread='00000000  ???????? ???????? ???????? ????????'; fi
 	expect "$TMP/$name.out" "$unread" "$name: unreadable memory shows question marks"
