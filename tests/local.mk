@@ -4,7 +4,7 @@ EXTRA_DIST += tests/run-tests
 
 bin_PROGRAMS += tests/kdsim/kdsim
 tests_kdsim_kdsim_SOURCES = tests/kdsim/kdsim.c tests/kdsim/machine.c tests/kdsim/machine.h \
-	tests/kdsim/stub.c tests/kdsim/stub.h
+	tests/kdsim/stub.c tests/kdsim/stub.h tests/kdsim/scenario.c tests/kdsim/scenario.h
 tests_kdsim_kdsim_LDADD = $(KD_LIBS)
 
 EXTRA_DIST += tests/e2e/lib.sh tests/e2e/attach.sh
@@ -25,3 +25,7 @@ tests_fuzz_replay_kdcom_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdcom"'
 tests_fuzz_replay_kdcom_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_kdcom
 FUZZ_TARGETS += kdcom
+
+EXTRA_DIST += tests/e2e/seeds.sh tests/e2e/seeds-x86.expected tests/e2e/seeds-x64.expected \
+	tests/kdsim/scenarios/seeds-x86.kds tests/kdsim/scenarios/seeds-x64.kds
+KD_TESTS += tests/e2e/seeds.sh

@@ -15,6 +15,7 @@
 #include "proto/kdnet_key.h"
 #include "proto/kdnet_link.h"
 #include "tests/kdsim/machine.h"
+#include "tests/kdsim/scenario.h"
 #include "tests/kdsim/stub.h"
 #include "transport/stream.h"
 
@@ -74,7 +75,7 @@ static void usage(FILE *f)
 	fputs(
 "Usage: kdsim (--pipe PATH | --tcp PORT | --pty | --udp HOST:PORT --key K)\n"
 "             [--arch x64|x86] [--cpus N] [--dbgprint TEXT]\n"
-"             [--replay CAPTURE --key K | --dump FILE] [--quiet]\n"
+"             [--replay CAPTURE --key K | --dump FILE] [--scenario FILE] [--quiet]\n"
 "\n"
 "A simulated Windows kernel with a KD stub, for kd to attach to.\n"
 "  --pipe PATH     listen on a unix socket (kd -k com:pipe,port=PATH)\n"
@@ -86,6 +87,8 @@ static void usage(FILE *f)
 "  --replay FILE   serve what the target of a recorded KDNET session (a pcap\n"
 "                  or pcapng capture, gzip accepted; needs --key) answered\n"
 "  --dump FILE     serve the machine of a crash dump\n"
+"  --scenario FILE lay out memory, modules and registers as FILE says\n"
+"                  (see tests/kdsim/scenario.c for the directives)\n"
 "  --arch A        x64 (default) or x86\n"
 "  --cpus N        number of processors (default 2)\n"
 "  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
@@ -101,7 +104,7 @@ int main(int argc, char **argv)
 	spec.kind = -1;
 	enum kd_machine arch = KD_MACHINE_AMD64;
 	unsigned cpus = 2;
-	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL;
+	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL, *scenario = NULL;
 	char udp_host[128] = "";
 	int udp_port = 0;
 	static const struct option longopts[] = {
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "dump", required_argument, NULL, 'D' },
+		{ "scenario", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
 		case 'k': keyspec = optarg; break;
 		case 'r': replay = optarg; break;
 		case 'D': dumpfile = optarg; break;
+		case 's': scenario = optarg; break;
 		case 'u': {
 			const char *colon = strrchr(optarg, ':');
 			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof udp_host ||
@@ -173,6 +178,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&s.loop);
 	if (sim_machine_init(&s.machine, arch, cpus) < 0) {
+		fprintf(stderr, "kdsim: out of memory\n");
+		return 1;
+	}
+	char serr[512];
+	if (scenario && sim_scenario_load(&s.machine, scenario, serr, sizeof serr) < 0) {
+		fprintf(stderr, "kdsim: %s\n", serr);
+		return 1;
+	}
+	if (sim_machine_finish(&s.machine) < 0) {
 		fprintf(stderr, "kdsim: out of memory\n");
 		return 1;
 	}

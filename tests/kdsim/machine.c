@@ -269,11 +269,21 @@ int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu)
 			m->control[i][j] = (uint8_t)(i * 16 + j);
 		put(m, sp, m->kern_base + 0x3456, sim_pointer_size(m)); /* a return address */
 	}
+	return 0;
+}
+
+int sim_map(struct sim_machine *m, uint64_t va, uint64_t len)
+{
+	return map_range(m, va, len);
+}
+
+int sim_machine_finish(struct sim_machine *m)
+{
 	if (build_page_tables(m) < 0)
 		return -1;
 	/* x86: KSPECIAL_REGISTERS follow the CONTEXT in KPROCESSOR_STATE
 	 * (Cr0, Cr2, Cr3, Cr4; no PAE). x64 serves them as control item 2. */
-	if (!x64) {
+	if (m->machine == KD_MACHINE_I386) {
 		for (unsigned i = 0; i < m->ncpu; i++) {
 			uint32_t cr[4] = { 0x80010031u, 0, (uint32_t)m->cr3, 0x000006d0u };
 			memcpy(m->control[i] + 0x2cc, cr, sizeof cr);

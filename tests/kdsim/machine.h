@@ -26,7 +26,7 @@ struct sim_page {
 };
 
 struct sim_module {
-	const char *path;
+	char path[128];
 	uint64_t base;
 	uint32_t size;
 	uint32_t checksum;
@@ -43,11 +43,17 @@ struct sim_machine {
 	uint64_t cr3;               /* the page directory the tables start at */
 	uint64_t kern_base, ps_loaded_module_list, break_pc, stack_base;
 	uint16_t build;
-	struct sim_module modules[2];
+	struct sim_module modules[8];
 	size_t nmodules;
+	int scenario_modules;       /* a scenario named its own modules */
 };
 
 int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu);
+/* Map [va, va+len) (zeroed) if it is not mapped yet. */
+int sim_map(struct sim_machine *m, uint64_t va, uint64_t len);
+/* Page tables over everything mapped, and CR3 in the special registers:
+ * called once the memory is laid out (after a scenario is loaded). */
+int sim_machine_finish(struct sim_machine *m);
 void sim_machine_free(struct sim_machine *m);
 /* Bytes readable from va (stops at the first unmapped page). */
 uint32_t sim_read(struct sim_machine *m, uint64_t va, void *buf, uint32_t len);
