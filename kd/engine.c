@@ -39,6 +39,8 @@ struct kd_engine {
 	void *out_user;
 	int cancel;
 	int quit;
+	void (*cancel_poll)(void *user);
+	void *cancel_poll_user;
 
 	struct kd_target *target;
 	struct kd_version version;
@@ -147,7 +149,15 @@ void kd_engine_set_cancel(struct kd_engine *eng, int cancel)
 
 int kd_engine_canceled(struct kd_engine *eng)
 {
+	if (!eng->cancel && eng->cancel_poll)
+		eng->cancel_poll(eng->cancel_poll_user);
 	return eng->cancel;
+}
+
+void kd_engine_set_cancel_poll(struct kd_engine *eng, void (*poll)(void *user), void *user)
+{
+	eng->cancel_poll = poll;
+	eng->cancel_poll_user = user;
 }
 
 /* --- extension slots ---------------------------------------------------- */

@@ -45,6 +45,10 @@ void kd_output(struct kd_engine *eng, enum kd_output_kind kind, const char *text
  * and stop. Cleared before each command. */
 void kd_engine_set_cancel(struct kd_engine *eng, int cancel);
 int kd_engine_canceled(struct kd_engine *eng);
+/* The front end's way to notice Ctrl-C while a command runs without
+ * waiting on the loop (a long listing from cached memory): polled by
+ * kd_engine_canceled. */
+void kd_engine_set_cancel_poll(struct kd_engine *eng, void (*poll)(void *user), void *user);
 
 /* --- the target ------------------------------------------------------- */
 

@@ -39,6 +39,7 @@ struct frontend {
 	uv_signal_t sigint;
 	uv_timer_t tick;
 	int interactive;
+	int polling;             /* inside poll_cancel's loop turn */
 	int breakin_on_connect;
 	int batch;               /* -c given or stdin not a terminal */
 	char history[4096];
@@ -111,6 +112,18 @@ static void on_sigint(uv_signal_t *h, int sig)
 	} else {
 		kd_engine_set_cancel(fe->eng, 1);
 	}
+}
+
+/* While a command prints, let a pending Ctrl-C reach on_sigint: the
+ * signal is queued on the loop, which the command is not running. */
+static void poll_cancel(void *user)
+{
+	struct frontend *fe = user;
+	if (fe->polling)
+		return;
+	fe->polling = 1;
+	uv_run(&fe->loop, UV_RUN_NOWAIT);
+	fe->polling = 0;
 }
 
 static void on_tick(uv_timer_t *h)
@@ -426,6 +439,7 @@ int main(int argc, char **argv)
 	uv_signal_init(&fe.loop, &fe.sigint);
 	fe.sigint.data = &fe;
 	uv_signal_start(&fe.sigint, on_sigint, SIGINT);
+	kd_engine_set_cancel_poll(fe.eng, poll_cancel, &fe);
 	uv_timer_init(&fe.loop, &fe.tick);
 	if (kd_symbols_attach(fe.eng, sympath) < 0)
 		fprintf(stderr, "kd: the symbol path could not be set up; continuing without symbols\n");
