@@ -416,6 +416,8 @@ static int run_until_ex(struct live *lv, const int *flag, unsigned timeout_ms, u
 			rc = KD_ECANCELED;
 			break;
 		}
+		if (*flag) /* the front end's cancel poll may have turned the loop */
+			break;
 		if (lv->waiting && !lv->connected) {
 			rc = KD_EDISCONNECTED;
 			break;
