@@ -29,3 +29,6 @@ FUZZ_TARGETS += kdcom
 EXTRA_DIST += tests/e2e/seeds.sh tests/e2e/seeds-x86.expected tests/e2e/seeds-x64.expected \
 	tests/kdsim/scenarios/seeds-x86.kds tests/kdsim/scenarios/seeds-x64.kds
 KD_TESTS += tests/e2e/seeds.sh
+
+EXTRA_DIST += tests/e2e/kdfiles.sh
+KD_TESTS += tests/e2e/kdfiles.sh

@@ -92,6 +92,8 @@ static void usage(FILE *f)
 "  --arch A        x64 (default) or x86\n"
 "  --cpus N        number of processors (default 2)\n"
 "  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
+"  --kdfile NAME   ask the debugger for a replacement of driver NAME each\n"
+"                  time the target resumes (kd serves it with .kdfiles)\n"
 "  --quiet         no status lines on stderr\n", f);
 }
 
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 	enum kd_machine arch = KD_MACHINE_AMD64;
 	unsigned cpus = 2;
 	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL, *scenario = NULL;
+	const char *kdfile = NULL;
 	char udp_host[128] = "";
 	int udp_port = 0;
 	static const struct option longopts[] = {
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'r' },
 		{ "dump", required_argument, NULL, 'D' },
 		{ "scenario", required_argument, NULL, 's' },
+		{ "kdfile", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
 		case 'r': replay = optarg; break;
 		case 'D': dumpfile = optarg; break;
 		case 's': scenario = optarg; break;
+		case 'F': kdfile = optarg; break;
 		case 'u': {
 			const char *colon = strrchr(optarg, ':');
 			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof udp_host ||
@@ -192,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	sim_stub_init(&s.stub, &s.loop, &s.machine);
 	s.stub.dbgprint = dbgprint;
+	s.stub.kdfile = kdfile;
 	char err[512];
 	struct kd_replay *rp = NULL;
 	struct kd_target *dump = NULL;

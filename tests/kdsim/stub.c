@@ -113,6 +113,80 @@ static void print(struct sim_stub *s, const char *text)
 	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
 }
 
+/* File I/O, as a booting kernel asks the debugger for a replacement
+ * driver: create, read until the end, close; then report what came. */
+static void send_file_io(struct sim_stub *s, uint32_t api, const void *extra, size_t extra_len)
+{
+	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	struct dbgkd_file_io io;
+	memset(&io, 0, sizeof io);
+	io.ApiNumber = api;
+	switch (api) {
+	case DbgKdCreateFileApi:
+		io.u.CreateFile.DesiredAccess = 0x80100080u; /* GENERIC_READ | SYNCHRONIZE | FILE_READ_ATTRIBUTES */
+		io.u.CreateFile.ShareAccess = 1;
+		io.u.CreateFile.CreateDisposition = 1; /* FILE_OPEN */
+		break;
+	case DbgKdReadFileApi:
+		io.u.ReadFile.Handle = s->file_handle;
+		io.u.ReadFile.Offset = s->file_got;
+		io.u.ReadFile.Length = 2048;
+		break;
+	case DbgKdCloseFileApi:
+		io.u.CloseFile.Handle = s->file_handle;
+		break;
+	}
+	memcpy(pkt, &io, sizeof io);
+	if (extra_len)
+		memcpy(pkt + sizeof io, extra, extra_len);
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_FILE_IO, pkt, sizeof io + extra_len);
+}
+
+static void ask_for_file(struct sim_stub *s)
+{
+	uint8_t name[2 * 260];
+	size_t n = 0;
+	for (const char *c = s->kdfile; *c && n + 4 <= sizeof name; c++) {
+		name[n++] = (uint8_t)*c;
+		name[n++] = 0;
+	}
+	name[n++] = 0;
+	name[n++] = 0;
+	s->file_got = 0;
+	s->file_sum = 0;
+	send_file_io(s, DbgKdCreateFileApi, name, n);
+}
+
+static void handle_file_io(struct sim_stub *s, const uint8_t *data, size_t len)
+{
+	struct dbgkd_file_io io;
+	if (len < sizeof io)
+		return;
+	memcpy(&io, data, sizeof io);
+	if (io.ApiNumber == DbgKdCreateFileApi) {
+		if (io.Status != KD_STATUS_SUCCESS) {
+			printf("kdsim: the debugger has no %s (status %08x)\n", s->kdfile, io.Status);
+			fflush(stdout);
+			return;
+		}
+		s->file_handle = io.u.CreateFile.Handle;
+		s->file_size = io.u.CreateFile.Length;
+		send_file_io(s, DbgKdReadFileApi, NULL, 0);
+	} else if (io.ApiNumber == DbgKdReadFileApi) {
+		uint32_t n = io.u.ReadFile.Length;
+		if (io.Status != KD_STATUS_SUCCESS || n > len - sizeof io)
+			n = 0;
+		for (uint32_t i = 0; i < n; i++)
+			s->file_sum = s->file_sum * 31 + data[sizeof io + i];
+		s->file_got += n;
+		send_file_io(s, n ? DbgKdReadFileApi : DbgKdCloseFileApi, NULL, 0);
+	} else if (io.ApiNumber == DbgKdCloseFileApi) {
+		printf("kdsim: the debugger served %llu of %llu bytes of %s (sum %08x)\n",
+		       (unsigned long long)s->file_got, (unsigned long long)s->file_size, s->kdfile, s->file_sum);
+		fflush(stdout);
+	}
+}
+
 static void resume(struct sim_stub *s)
 {
 	s->stopped = 0;
@@ -130,6 +204,8 @@ static void resume(struct sim_stub *s)
 	}
 	if (s->dbgprint)
 		print(s, s->dbgprint);
+	if (s->kdfile)
+		ask_for_file(s);
 }
 
 static void on_reboot_done(uv_timer_t *t)
@@ -332,6 +408,8 @@ static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len
 	struct sim_stub *s = user;
 	if (type == KD_PACKET_TYPE_KD_STATE_MANIPULATE)
 		handle_manipulate(s, data, len);
+	else if (type == KD_PACKET_TYPE_KD_FILE_IO)
+		handle_file_io(s, data, len);
 }
 
 /* The debugger's reset starts the session: a booting kernel then reports

@@ -25,6 +25,9 @@ struct sim_stub {
 	int break_pending;    /* a break-in came during boot */
 	unsigned cpu;         /* processor that reported the stop */
 	const char *dbgprint; /* printed each time the target resumes */
+	const char *kdfile;   /* asked of the debugger each time it resumes */
+	uint64_t file_handle, file_size, file_got;
+	uint32_t file_sum;
 	uv_timer_t timer;
 	unsigned long requests;
 	/* Instead of the synthetic machine's memory and registers, serve a
