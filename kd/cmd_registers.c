@@ -209,20 +209,27 @@ static int read_exact(struct kd_engine *eng, uint64_t addr, void *buf, size_t le
 	return done == len ? 0 : KD_EUNREADABLE;
 }
 
-static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
+/* .trap and .cxr: no argument goes back to the processor's own registers
+ * (returns 1); otherwise the address of the record (returns 0). */
+static int override_address(struct kd_engine *eng, const char *name, const char *args, uint64_t *addr)
 {
 	if (need_target(eng, name) < 0)
 		return KD_EDISCONNECTED;
 	args = kd_skip_spaces(args);
 	if (!*args) {
 		kd_context_reset(eng);
-		return 0;
+		return 1;
 	}
-	uint64_t addr;
 	const char *end;
-	int rc = eval_arg(eng, args, &addr, &end);
-	if (rc < 0)
-		return rc;
+	return eval_arg(eng, args, addr, &end);
+}
+
+static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
+{
+	uint64_t addr;
+	int rc = override_address(eng, name, args, &addr);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	struct kd_context c;
 	char a[20];
 	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {
@@ -255,18 +262,10 @@ static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
 
 static int cmd_cxr(struct kd_engine *eng, const char *name, const char *args)
 {
-	if (need_target(eng, name) < 0)
-		return KD_EDISCONNECTED;
-	args = kd_skip_spaces(args);
-	if (!*args) {
-		kd_context_reset(eng);
-		return 0;
-	}
 	uint64_t addr;
-	const char *end;
-	int rc = eval_arg(eng, args, &addr, &end);
-	if (rc < 0)
-		return rc;
+	int rc = override_address(eng, name, args, &addr);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	enum kd_machine m = kd_engine_machine(eng);
 	if (m != KD_MACHINE_AMD64)
 		addr &= 0xffffffffu;

@@ -326,11 +326,6 @@ static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len
 	}
 }
 
-static void on_reset(void *user)
-{
-	(void)user;
-}
-
 static void on_error(void *user, int err, const char *msg)
 {
 	struct live *lv = user;
@@ -850,7 +845,6 @@ int kd_live_target_new(struct kd_engine *eng, const struct kd_live_options *opt,
 	lv->poll.data = lv;
 	memset(cb, 0, sizeof *cb);
 	cb->on_packet = on_packet;
-	cb->on_reset = on_reset;
 	cb->on_error = on_error;
 	cb->on_connect = on_connect;
 	cb->on_trace = on_trace;
