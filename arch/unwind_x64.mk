@@ -1,0 +1,1 @@
+# x64 unwinding from .pdata/.xdata, and kdsim call chains through real images.

@@ -1,0 +1,1 @@
+# kdsim execution: breakpoint APIs, single-stepping emulation, event scripts.
