@@ -62,6 +62,12 @@ struct kd_engine {
 	int have_sym;
 
 	struct ext_slot *ext;
+
+	/* .process /p: virtual memory through this page directory (0: the
+	 * target's own translation). */
+	enum kd_paging xlat_mode;
+	uint64_t xlat_dtb;
+	unsigned runs; /* times the target resumed */
 };
 
 struct kd_engine *kd_engine_new(uv_loop_t *loop, kd_output_fn out, void *user)
@@ -283,6 +289,8 @@ void kd_engine_close_target(struct kd_engine *eng)
 	eng->ncpu = 0;
 	eng->overridden = 0;
 	eng->have_version = 0;
+	eng->xlat_dtb = 0;
+	eng->runs++;
 	kd_engine_module_clear(eng);
 }
 
@@ -349,8 +357,15 @@ void kd_engine_target_stopped(struct kd_engine *eng, const struct kd_stop_event 
 
 void kd_engine_target_resumed(struct kd_engine *eng)
 {
+	eng->xlat_dtb = 0;
+	eng->runs++;
 	kd_memory_cache_flush(eng);
 	drop_contexts(eng);
+}
+
+unsigned kd_engine_run_count(struct kd_engine *eng)
+{
+	return eng->runs;
 }
 
 const struct kd_stop_event *kd_engine_last_event(struct kd_engine *eng)
@@ -431,6 +446,52 @@ static int cache_fill(struct kd_engine *eng, uint64_t line_addr, unsigned nlines
 	return 0;
 }
 
+static int xlat_phys_read(void *ctx, uint64_t pa, void *buf, uint32_t len)
+{
+	size_t d = 0;
+	int rc = kd_read_physical(ctx, pa, buf, len, &d);
+	return rc < 0 ? rc : d == len ? 0 : KD_EUNREADABLE;
+}
+
+/* Virtual memory under the implicit process's page tables: translate each
+ * page and move it through physical memory. */
+static int translated_access(struct kd_engine *eng, uint64_t addr, void *rbuf, const void *wbuf,
+                             size_t len, size_t *done)
+{
+	size_t got = 0;
+	int rc = 0;
+	while (got < len) {
+		uint64_t va = addr + got;
+		struct kd_vtop_walk w;
+		if ((rc = kd_vtop(eng->xlat_mode, eng->xlat_dtb, va, xlat_phys_read, eng, &w)) < 0)
+			break;
+		size_t chunk = 0x1000 - (size_t)(va & 0xfff);
+		if (chunk > len - got)
+			chunk = len - got;
+		size_t d = 0;
+		rc = rbuf ? kd_read_physical(eng, w.pa, (uint8_t *)rbuf + got, chunk, &d)
+		          : kd_write_physical(eng, w.pa, (const uint8_t *)wbuf + got, chunk, &d);
+		got += d;
+		if (rc < 0 || d < chunk)
+			break;
+	}
+	if (done)
+		*done = got;
+	return got ? 0 : rc < 0 ? rc : KD_EUNREADABLE;
+}
+
+void kd_engine_set_translation(struct kd_engine *eng, enum kd_paging mode, uint64_t dtb)
+{
+	eng->xlat_mode = mode;
+	eng->xlat_dtb = dtb;
+	kd_memory_cache_flush(eng);
+}
+
+uint64_t kd_engine_translation(struct kd_engine *eng)
+{
+	return eng->xlat_dtb;
+}
+
 int kd_read_virtual(struct kd_engine *eng, uint64_t addr, void *buf, size_t len, size_t *done)
 {
 	size_t got = 0;
@@ -438,6 +499,8 @@ int kd_read_virtual(struct kd_engine *eng, uint64_t addr, void *buf, size_t len,
 		*done = 0;
 	if (!eng->target)
 		return KD_EDISCONNECTED;
+	if (eng->xlat_dtb)
+		return translated_access(eng, addr, buf, NULL, len, done);
 	if (!eng->target->ops->read_virtual)
 		return KD_ENOTSUP;
 	uint8_t *out = buf;
@@ -490,6 +553,8 @@ int kd_write_virtual(struct kd_engine *eng, uint64_t addr, const void *buf, size
 {
 	if (!eng->target)
 		return KD_EDISCONNECTED;
+	if (eng->xlat_dtb)
+		return translated_access(eng, addr, NULL, buf, len, done);
 	if (!eng->target->ops->write_virtual)
 		return KD_ENOTSUP;
 	uint32_t d = 0;

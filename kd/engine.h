@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "arch/context.h"
+#include "arch/vtop.h"
 #include "kd/error.h"
 #include "kd/target.h"
 
@@ -72,6 +73,9 @@ int kd_engine_set_cpu(struct kd_engine *eng, unsigned cpu);
  * caches and context overrides when the target resumes. */
 void kd_engine_target_stopped(struct kd_engine *eng, const struct kd_stop_event *ev);
 void kd_engine_target_resumed(struct kd_engine *eng);
+/* How many times the target resumed (or was closed): state that is only
+ * valid while the target stays stopped remembers this number. */
+unsigned kd_engine_run_count(struct kd_engine *eng);
 
 /* --- memory (through the cache while the target is stopped) ---------- */
 
@@ -83,6 +87,11 @@ int kd_write_physical(struct kd_engine *eng, uint64_t addr, const void *buf, siz
 int kd_read_pointer(struct kd_engine *eng, uint64_t addr, uint64_t *value);
 /* Forget every cached byte (after a write, on continue). */
 void kd_memory_cache_flush(struct kd_engine *eng);
+/* .process /p: translate virtual addresses through the page directory at
+ * dtb (a process's DirectoryTableBase) and access physical memory; dtb 0
+ * goes back to the target's own translation. */
+void kd_engine_set_translation(struct kd_engine *eng, enum kd_paging mode, uint64_t dtb);
+uint64_t kd_engine_translation(struct kd_engine *eng);
 
 /* --- register context ------------------------------------------------- */
 
