@@ -44,7 +44,7 @@ struct kd_stack_frame {
 
 /* Unwind one frame: from `cur` (ctx, ip, sp, fp filled), fill in cur's
  * ret/args/flags/trap_frame/tss/fpo and the caller's ctx/ip/sp/fp. Returns
- * 0, KD_ENOENT when `cur` is the last frame (no caller), or another
+ * 0, KD_ENOTFOUND when `cur` is the last frame (no caller), or another
  * negative code. The per-architecture halves of the walk. */
 int kd_x64_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller);
 int kd_x86_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller);
@@ -57,7 +57,7 @@ int kd_stack_walk(struct kd_engine *eng, const struct kd_context *start,
 
 /* The current thread's stack bounds [*low, *high): from the thread object
  * (KTHREAD StackLimit/InitialStack) on live targets and full dumps, from
- * the saved stack on triage dumps. KD_ENOENT when unknown. */
+ * the saved stack on triage dumps. KD_ENOTFOUND when unknown. */
 int kd_thread_stack_range(struct kd_engine *eng, uint64_t *low, uint64_t *high);
 
 #endif
