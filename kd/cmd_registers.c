@@ -21,7 +21,10 @@
 #include "arch/frames.h"
 #include "arch/regs.h"
 #include "kd/command.h"
+#include "kd/dump_write.h"
 #include "kd/expr.h"
+#include "kd/kthread.h"
+#include "kd/live_target.h"
 
 #define X86_KPCR_GDT 0xffdff03cull
 
@@ -288,6 +291,174 @@ static int cmd_cxr(struct kd_engine *eng, const char *name, const char *args)
 	return 0;
 }
 
+/* --- .thread .process ----------------------------------------------------- */
+
+/* Options of .thread/.process: /p, /r, /i, /w, /P; *p advances past them. */
+static int slash_options(struct kd_engine *eng, const char *name, const char **p, const char *allowed,
+                         unsigned *flags)
+{
+	*flags = 0;
+	const char *s = kd_skip_spaces(*p);
+	while (*s == '/' || (*s == '-' && isalpha((unsigned char)s[1]))) {
+		const char *o = strchr(allowed, s[1]);
+		if (!s[1] || !o) {
+			kd_eprintf(eng, "%s: unknown option '%c%c'\n", name, s[0], s[1] ? s[1] : ' ');
+			return KD_EINVAL;
+		}
+		*flags |= 1u << (o - allowed);
+		s = kd_skip_spaces(s + 2);
+	}
+	*p = s;
+	return 0;
+}
+
+static void note_user_symbols(struct kd_engine *eng)
+{
+	kd_printf(eng, "Loading User Symbols\n");
+	kd_eprintf(eng, "kd: user-mode module lists are not loaded (not supported)\n");
+}
+
+/* Make `process` the implicit one; /p (or a dump, where there is no
+ * other way) translates virtual addresses through its page tables. */
+static int use_process(struct kd_engine *eng, uint64_t process, int translate)
+{
+	char a[20];
+	kd_process_set_implicit(eng, process);
+	kd_engine_set_translation(eng, KD_PAGING_X64, 0);
+	kd_printf(eng, "Implicit process is now %s\n", kd_format_addr(eng, process, a));
+	if (!translate)
+		return 0;
+	const struct kd_kernel_layout *l;
+	enum kd_paging mode;
+	uint64_t cur_dtb, dtb;
+	int rc = kd_kernel_layout(eng, &l);
+	if (rc == 0 && !l->directory_table_base)
+		rc = KD_ENOTFOUND;
+	if (rc == 0)
+		rc = kd_read_pointer(eng, process + l->directory_table_base, &dtb);
+	if (rc == 0)
+		rc = kd_dump_current_paging(eng, &mode, &cur_dtb);
+	if (rc < 0) {
+		kd_eprintf(eng, "Unable to read the page directory of process %s: %s\n",
+		           kd_format_addr(eng, process, a), kd_strerror(rc));
+		return rc;
+	}
+	if (mode != KD_PAGING_X64)
+		dtb &= 0xffffffffu;
+	/* The kernel keeps flags in the low bits (x64 PCID). */
+	dtb &= ~0xfffull;
+	/* The process object is kernel memory, mapped in every process: if
+	 * it does not translate, the page tables cannot be read (a triage
+	 * dump has no physical memory) and the kernel's view stays. */
+	uint8_t probe[8];
+	size_t got = 0;
+	kd_engine_set_translation(eng, mode, dtb);
+	if (!dtb || kd_read_virtual(eng, process, probe, sizeof probe, &got) < 0 || got != sizeof probe) {
+		kd_engine_set_translation(eng, mode, 0);
+		kd_eprintf(eng, "Unable to translate through the page tables of process %s; using the current ones\n",
+		           kd_format_addr(eng, process, a));
+	}
+	return 0;
+}
+
+static int cmd_thread(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	unsigned fl;
+	const char *p = args;
+	int rc = slash_options(eng, name, &p, "prwP", &fl);
+	if (rc < 0)
+		return rc;
+	uint64_t thread;
+	char a[20];
+	if (!*p) {
+		kd_thread_set_implicit(eng, 0);
+		kd_context_reset(eng);
+		if ((rc = kd_thread_current(eng, &thread)) < 0) {
+			kd_eprintf(eng, "Unable to find the current thread: %s\n", kd_strerror(rc));
+			return rc;
+		}
+		kd_printf(eng, "Implicit thread is now %s\n", kd_format_addr(eng, thread, a));
+		return 0;
+	}
+	const char *end;
+	if ((rc = eval_arg(eng, p, &thread, &end)) < 0)
+		return rc;
+	if (*kd_skip_spaces(end)) {
+		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
+		return KD_EINVAL;
+	}
+	if (!kd_engine_is_64bit(eng))
+		thread &= 0xffffffffu;
+	struct kd_context c;
+	int cpu;
+	if ((rc = kd_thread_context(eng, thread, &c, &cpu)) < 0) {
+		kd_eprintf(eng, "Unable to get context of thread %s: %s\n", kd_format_addr(eng, thread, a),
+		           kd_strerror(rc));
+		return rc;
+	}
+	kd_thread_set_implicit(eng, thread);
+	if (cpu >= 0 && (unsigned)cpu == kd_engine_cpu(eng))
+		kd_context_reset(eng);
+	else
+		kd_context_override(eng, &c);
+	kd_printf(eng, "Implicit thread is now %s\n", kd_format_addr(eng, thread, a));
+	if (fl & 1) {
+		uint64_t process;
+		if ((rc = kd_thread_process(eng, thread, &process)) < 0) {
+			kd_eprintf(eng, "Unable to find the process of thread %s: %s\n",
+			           kd_format_addr(eng, thread, a), kd_strerror(rc));
+			return rc;
+		}
+		if ((rc = use_process(eng, process, 1)) < 0)
+			return rc;
+		if (fl & 2)
+			note_user_symbols(eng);
+	}
+	return 0;
+}
+
+static int cmd_process(struct kd_engine *eng, const char *name, const char *args)
+{
+	if (need_target(eng, name) < 0)
+		return KD_EDISCONNECTED;
+	unsigned fl;
+	const char *p = args;
+	int rc = slash_options(eng, name, &p, "priw", &fl);
+	if (rc < 0)
+		return rc;
+	uint64_t process;
+	char a[20];
+	if (!*p) {
+		kd_process_set_implicit(eng, 0);
+		kd_engine_set_translation(eng, KD_PAGING_X64, 0);
+		if ((rc = kd_process_current(eng, &process)) < 0) {
+			kd_eprintf(eng, "Unable to find the current process: %s\n", kd_strerror(rc));
+			return rc;
+		}
+		kd_printf(eng, "Implicit process is now %s\n", kd_format_addr(eng, process, a));
+		return 0;
+	}
+	const char *end;
+	if ((rc = eval_arg(eng, p, &process, &end)) < 0)
+		return rc;
+	if (*kd_skip_spaces(end)) {
+		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
+		return KD_EINVAL;
+	}
+	if (!kd_engine_is_64bit(eng))
+		process &= 0xffffffffu;
+	int live = kd_target_is_live(kd_engine_target(eng));
+	if ((rc = use_process(eng, process, (fl & 1) || !live)) < 0)
+		return rc;
+	if (live && !(fl & 1))
+		kd_printf(eng, "WARNING: .cache forcedecodeuser is not enabled\n");
+	if (fl & 2)
+		note_user_symbols(eng);
+	return 0;
+}
+
 /* The GDT base of the current processor (x86). */
 static int x86_gdt(struct kd_engine *eng, uint32_t *base, uint32_t *limit)
 {
@@ -528,6 +699,8 @@ const struct kd_command kd_cmds_registers[] = {
 	{ ".trap", cmd_trap, ".trap [Address]", "show a trap frame and use it as the register context" },
 	{ ".cxr", cmd_cxr, ".cxr [Address]", "use a CONTEXT record as the register context (none: reset)" },
 	{ ".tss", cmd_tss, ".tss Selector", "use an x86 task state segment as the register context" },
+	{ ".thread", cmd_thread, ".thread [/p [/r]] [Thread]", "use a thread's registers and stack (none: the current thread)" },
+	{ ".process", cmd_process, ".process [/p [/r]] [Process]", "set the implicit process (/p: translate through its page tables)" },
 	{ ".exr", cmd_exr, ".exr Address | -1", "display an exception record" },
 	{ "?", cmd_eval, "? Expression", "evaluate a MASM expression" },
 	{ ".formats", cmd_formats, ".formats Expression", "show a value in several formats" },

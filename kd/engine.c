@@ -613,6 +613,24 @@ int kd_read_pointer(struct kd_engine *eng, uint64_t addr, uint64_t *value)
 
 /* --- register context ------------------------------------------------- */
 
+int kd_get_cpu_context(struct kd_engine *eng, unsigned cpu, struct kd_context *out)
+{
+	if (!eng->target)
+		return KD_EDISCONNECTED;
+	if (!eng->target->ops->get_context)
+		return KD_ENOTSUP;
+	if (cpu >= eng->ncpu)
+		return KD_EINVAL;
+	if (!eng->cpu_ctx_valid[cpu]) {
+		int rc = eng->target->ops->get_context(eng->target, cpu, &eng->cpu_ctx[cpu]);
+		if (rc < 0)
+			return rc;
+		eng->cpu_ctx_valid[cpu] = 1;
+	}
+	*out = eng->cpu_ctx[cpu];
+	return 0;
+}
+
 int kd_get_context(struct kd_engine *eng, struct kd_context *out)
 {
 	if (!eng->target)
@@ -621,16 +639,7 @@ int kd_get_context(struct kd_engine *eng, struct kd_context *out)
 		*out = eng->override;
 		return 0;
 	}
-	if (!eng->target->ops->get_context)
-		return KD_ENOTSUP;
-	if (!eng->cpu_ctx_valid[eng->cpu]) {
-		int rc = eng->target->ops->get_context(eng->target, eng->cpu, &eng->cpu_ctx[eng->cpu]);
-		if (rc < 0)
-			return rc;
-		eng->cpu_ctx_valid[eng->cpu] = 1;
-	}
-	*out = eng->cpu_ctx[eng->cpu];
-	return 0;
+	return kd_get_cpu_context(eng, eng->cpu, out);
 }
 
 int kd_set_context(struct kd_engine *eng, const struct kd_context *ctx)

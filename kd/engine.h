@@ -98,6 +98,8 @@ uint64_t kd_engine_translation(struct kd_engine *eng);
 /* The effective context of the current processor: the .cxr/.trap/.tss
  * override when one is set, else the processor's own (cached). */
 int kd_get_context(struct kd_engine *eng, struct kd_context *out);
+/* A processor's own registers, whatever override is set. */
+int kd_get_cpu_context(struct kd_engine *eng, unsigned cpu, struct kd_context *out);
 /* Write registers: into the override when one is set, else the target. */
 int kd_set_context(struct kd_engine *eng, const struct kd_context *ctx);
 /* .cxr/.trap/.tss: show `ctx` instead of the processor's registers until

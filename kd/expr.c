@@ -20,8 +20,10 @@
 #include <strings.h>
 
 #include "arch/regs.h"
+#include "kd/bytes.h"
 #include "kd/engine.h"
 #include "kd/error.h"
+#include "kd/kthread.h"
 
 /* Recursion steps (about nine per parenthesis level): deep enough for
  * any real expression, small enough for the C stack. */
@@ -508,6 +510,23 @@ static int control_pointer(struct kd_engine *eng, uint64_t which, uint64_t *v)
 	return 0;
 }
 
+/* $exentry: the entry point of the kernel image (its optional header's
+ * AddressOfEntryPoint), the first module of a kernel session. */
+static int kernel_entry(struct kd_engine *eng, uint64_t *v)
+{
+	const struct kd_module *m = kd_engine_module_by_name(eng, "nt");
+	if (!m && kd_engine_module_count(eng))
+		m = kd_engine_module(eng, 0);
+	uint8_t b[4];
+	if (!m || eng_read(eng, m->base + 0x3c, b, 4) < 0)
+		return KD_ENOTFOUND;
+	uint32_t lfanew = kd_le32(b);
+	if (lfanew > 0x1000 || eng_read(eng, m->base + lfanew + 0x28, b, 4) < 0)
+		return KD_ENOTFOUND;
+	*v = m->base + kd_le32(b);
+	return 0;
+}
+
 static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 {
 	struct kd_engine *eng = ctx;
@@ -517,14 +536,12 @@ static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 		*v = st ? st->t[i] : 0;
 		return 0;
 	}
-	if (!strcasecmp(name, "$thread")) {
-		const struct kd_stop_event *ev = kd_engine_last_event(eng);
-		if (ev && ev->thread) {
-			*v = ev->thread;
-			return 0;
-		}
-		return control_pointer(eng, 3, v);
-	}
+	if (!strcasecmp(name, "$thread"))
+		return kd_thread_current(eng, v);
+	if (!strcasecmp(name, "$proc"))
+		return kd_process_current(eng, v);
+	if (!strcasecmp(name, "$exentry"))
+		return kernel_entry(eng, v);
 	if (!strcasecmp(name, "$pcr"))
 		return control_pointer(eng, 0, v);
 	if (!strcasecmp(name, "$prcb"))

@@ -12,3 +12,4 @@ libkd_a_SOURCES += kd/cmd_control.c kd/control.h
 bin_PROGRAMS += kd/kd
 kd_kd_SOURCES = kd/main.c
 kd_kd_LDADD = $(KD_LIBS) $(READLINE_LIBS)
+libkd_a_SOURCES += kd/kthread.h kd/kthread.c kd/kthread_layouts.h
