@@ -69,7 +69,7 @@ struct kd_x86_ktss {
 	uint32_t Esp0;
 	uint16_t Ss0, Reserved1;
 	uint32_t NotUsed1[4];
-	uint32_t CR3, Eip, EFlags;
+	uint32_t Cr3, Eip, EFlags;
 	uint32_t Eax, Ecx, Edx, Ebx, Esp, Ebp, Esi, Edi;
 	uint16_t Es, Reserved2, Cs, Reserved3, Ss, Reserved4;
 	uint16_t Ds, Reserved5, Fs, Reserved6, Gs, Reserved7;

@@ -75,7 +75,7 @@ static const struct field x64_trap_fields[] = {
 };
 
 static const struct field x86_tss_fields[] = {
-	F(struct kd_x86_ktss, CR3), F(struct kd_x86_ktss, Eip), F(struct kd_x86_ktss, EFlags),
+	F(struct kd_x86_ktss, Cr3), F(struct kd_x86_ktss, Eip), F(struct kd_x86_ktss, EFlags),
 	F(struct kd_x86_ktss, Eax), F(struct kd_x86_ktss, Ecx), F(struct kd_x86_ktss, Edx),
 	F(struct kd_x86_ktss, Ebx), F(struct kd_x86_ktss, Esp), F(struct kd_x86_ktss, Ebp),
 	F(struct kd_x86_ktss, Esi), F(struct kd_x86_ktss, Edi), F(struct kd_x86_ktss, Es),
