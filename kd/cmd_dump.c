@@ -416,50 +416,6 @@ static int cmd_pte(struct kd_engine *eng, const char *name, const char *args)
 
 /* --- !analyze ----------------------------------------------------------- */
 
-static void show_registers(struct kd_engine *eng, const struct kd_context *c)
-{
-	uint32_t efl;
-	if (c->machine == KD_MACHINE_AMD64) {
-		const struct kd_x64_context *x = &c->u.x64;
-		kd_printf(eng, "rax=%016llx rbx=%016llx rcx=%016llx\n", (unsigned long long)x->Rax,
-		          (unsigned long long)x->Rbx, (unsigned long long)x->Rcx);
-		kd_printf(eng, "rdx=%016llx rsi=%016llx rdi=%016llx\n", (unsigned long long)x->Rdx,
-		          (unsigned long long)x->Rsi, (unsigned long long)x->Rdi);
-		kd_printf(eng, "rip=%016llx rsp=%016llx rbp=%016llx\n", (unsigned long long)x->Rip,
-		          (unsigned long long)x->Rsp, (unsigned long long)x->Rbp);
-		kd_printf(eng, " r8=%016llx  r9=%016llx r10=%016llx\n", (unsigned long long)x->R8,
-		          (unsigned long long)x->R9, (unsigned long long)x->R10);
-		kd_printf(eng, "r11=%016llx r12=%016llx r13=%016llx\n", (unsigned long long)x->R11,
-		          (unsigned long long)x->R12, (unsigned long long)x->R13);
-		kd_printf(eng, "r14=%016llx r15=%016llx\n", (unsigned long long)x->R14, (unsigned long long)x->R15);
-		efl = x->EFlags;
-	} else {
-		const struct kd_x86_context *x = &c->u.x86;
-		kd_printf(eng, "eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n", x->Eax, x->Ebx, x->Ecx,
-		          x->Edx, x->Esi, x->Edi);
-		kd_printf(eng, "eip=%08x esp=%08x ebp=%08x ", x->Eip, x->Esp, x->Ebp);
-		efl = x->EFlags;
-	}
-	kd_printf(eng, "iopl=%u         %s %s %s %s %s %s %s %s\n", (efl >> 12) & 3,
-	          efl & 0x800 ? "ov" : "nv", efl & 0x400 ? "dn" : "up", efl & 0x200 ? "ei" : "di",
-	          efl & 0x80 ? "ng" : "pl", efl & 0x40 ? "zr" : "nz", efl & 0x10 ? "ac" : "na",
-	          efl & 0x4 ? "pe" : "po", efl & 0x1 ? "cy" : "nc");
-	if (c->machine == KD_MACHINE_AMD64) {
-		const struct kd_x64_context *x = &c->u.x64;
-		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
-		          x->SegCs, x->SegSs, x->SegDs, x->SegEs, x->SegFs, x->SegGs, efl);
-	} else {
-		const struct kd_x86_context *x = &c->u.x86;
-		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
-		          x->SegCs & 0xffff, x->SegSs & 0xffff, x->SegDs & 0xffff, x->SegEs & 0xffff,
-		          x->SegFs & 0xffff, x->SegGs & 0xffff, efl);
-	}
-	char sym[256];
-	uint64_t ip = kd_context_ip(c);
-	if (kd_format_symbol(eng, ip, sym, sizeof sym) == 0)
-		kd_printf(eng, "%s:\n", sym);
-}
-
 /* An exception record as .exr prints it. */
 static void print_exception(struct kd_engine *eng, uint32_t code, uint32_t flags, uint64_t where,
                             uint32_t np, const uint64_t *p)
@@ -576,22 +532,17 @@ static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args
 	char stack_cmd[96] = "kb", cmd[64];
 	struct kd_context c;
 	int overridden = 0;
-	/* Show the context the bugcheck names with .cxr/.trap when those
-	 * commands exist (the registers family), else with our own layout; the
-	 * stack below is walked in it, then the default scope comes back. */
+	/* Show the context the bugcheck names with .cxr/.trap; the stack
+	 * below is walked in it, then the default scope comes back. */
 	if (bi && bi->context == KD_BC_CTX_CXR && bc.args[bi->context_arg]) {
 		uint64_t a = bc.args[bi->context_arg];
 		kd_printf(eng, "CONTEXT:  %s -- (.cxr 0x%llx)\n", hexp(eng, a, h), cmd_addr(eng, a));
 		snprintf(cmd, sizeof cmd, ".cxr 0x%llx", cmd_addr(eng, a));
 		if (read_context_at(eng, a, &c) < 0) {
 			kd_printf(eng, "Unable to read context at %s\n", hexp(eng, a, h));
-		} else if (kd_command_find(".cxr", NULL)) {
+		} else {
 			kd_execute(eng, cmd);
 			overridden = kd_context_is_overridden(eng);
-		} else {
-			show_registers(eng, &c);
-			kd_context_override(eng, &c);
-			overridden = 1;
 		}
 		kd_printf(eng, "Resetting default scope\n\n");
 		snprintf(stack_cmd, sizeof stack_cmd, "%s ; kb", cmd);
@@ -599,10 +550,8 @@ static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args
 		uint64_t a = bc.args[bi->context_arg];
 		kd_printf(eng, "TRAP_FRAME:  %s -- (.trap 0x%llx)\n", hexp(eng, a, h), cmd_addr(eng, a));
 		snprintf(cmd, sizeof cmd, ".trap 0x%llx", cmd_addr(eng, a));
-		if (kd_command_find(".trap", NULL)) {
-			kd_execute(eng, cmd);
-			overridden = kd_context_is_overridden(eng);
-		}
+		kd_execute(eng, cmd);
+		overridden = kd_context_is_overridden(eng);
 		kd_printf(eng, "Resetting default scope\n\n");
 		snprintf(stack_cmd, sizeof stack_cmd, "%s ; kb", cmd);
 	}

@@ -25,49 +25,9 @@
 #include "kd/expr.h"
 #include "kd/kthread.h"
 #include "kd/live_target.h"
+#include "kd/register_display.h"
 
 #define X86_KPCR_GDT 0xffdff03cull
-
-/* --- the register display -------------------------------------------------- */
-
-/* The register lines of r/.cxr/.trap; x64 trap frames have no segment
- * line and zeroes for the registers they do not save. */
-static void show_registers(struct kd_engine *eng, const struct kd_context *c, int x64_trap)
-{
-	char fl[40];
-	if (c->machine == KD_MACHINE_I386) {
-		const struct kd_x86_context *x = &c->u.x86;
-		kd_format_eflags(x->EFlags, fl, sizeof fl);
-		kd_printf(eng, "eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
-		          x->Eax, x->Ebx, x->Ecx, x->Edx, x->Esi, x->Edi);
-		kd_printf(eng, "eip=%08x esp=%08x ebp=%08x iopl=%u         %s\n",
-		          x->Eip, x->Esp, x->Ebp, (x->EFlags >> 12) & 3, fl);
-		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
-		          x->SegCs & 0xffff, x->SegSs & 0xffff, x->SegDs & 0xffff, x->SegEs & 0xffff,
-		          x->SegFs & 0xffff, x->SegGs & 0xffff, x->EFlags);
-		return;
-	}
-	const struct kd_x64_context *x = &c->u.x64;
-	kd_format_eflags(x->EFlags, fl, sizeof fl);
-#define Q(v) (unsigned long long)(v)
-	kd_printf(eng, "rax=%016llx rbx=%016llx rcx=%016llx\n", Q(x->Rax), Q(x->Rbx), Q(x->Rcx));
-	kd_printf(eng, "rdx=%016llx rsi=%016llx rdi=%016llx\n", Q(x->Rdx), Q(x->Rsi), Q(x->Rdi));
-	kd_printf(eng, "rip=%016llx rsp=%016llx rbp=%016llx\n", Q(x->Rip), Q(x->Rsp), Q(x->Rbp));
-	kd_printf(eng, " r8=%016llx  r9=%016llx r10=%016llx\n", Q(x->R8), Q(x->R9), Q(x->R10));
-	kd_printf(eng, "r11=%016llx r12=%016llx r13=%016llx\n", Q(x->R11), Q(x->R12), Q(x->R13));
-	kd_printf(eng, "r14=%016llx r15=%016llx\n", Q(x->R14), Q(x->R15));
-#undef Q
-	kd_printf(eng, "iopl=%u         %s\n", (x->EFlags >> 12) & 3, fl);
-	if (!x64_trap)
-		kd_printf(eng, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
-		          x->SegCs, x->SegSs, x->SegDs, x->SegEs, x->SegFs, x->SegGs, x->EFlags);
-}
-
-static void show_context(struct kd_engine *eng, const struct kd_context *c, int x64_trap)
-{
-	show_registers(eng, c, x64_trap);
-	kd_disasm_show_current(eng, c);
-}
 
 static int need_target(struct kd_engine *eng, const char *cmd)
 {
@@ -163,6 +123,29 @@ static int r_item(struct kd_engine *eng, struct kd_context *c, const char **p, i
 	return 0;
 }
 
+/* The mask of rM Mask / rF / rX, or the default; bits a machine does not
+ * have are reported and ignored, as WinDbg does. */
+static int r_mask(struct kd_engine *eng, const char *name, const char **p, unsigned *mask)
+{
+	*mask = kd_register_mask(eng);
+	if (!strcmp(name, "rF"))
+		*mask = KD_RM_FLOAT;
+	else if (!strcmp(name, "rX"))
+		*mask = KD_RM_XMM;
+	else if (!strcmp(name, "rM")) {
+		uint64_t m;
+		const char *end;
+		int rc = eval_arg(eng, *p, &m, &end);
+		if (rc < 0)
+			return rc;
+		*p = kd_skip_spaces(end);
+		if (m & ~(uint64_t)KD_RM_KNOWN)
+			kd_printf(eng, "Ignored invalid bits %llx\n", (unsigned long long)(m & ~(uint64_t)KD_RM_KNOWN));
+		*mask = (unsigned)(m & KD_RM_KNOWN);
+	}
+	return 0;
+}
+
 static int cmd_r(struct kd_engine *eng, const char *name, const char *args)
 {
 	if (need_target(eng, name) < 0)
@@ -174,10 +157,15 @@ static int cmd_r(struct kd_engine *eng, const char *name, const char *args)
 		return rc;
 	}
 	const char *p = kd_skip_spaces(args);
+	unsigned mask;
+	if ((rc = r_mask(eng, name, &p, &mask)) < 0)
+		return rc;
 	if (!*p) {
 		if (kd_context_is_overridden(eng))
 			kd_printf(eng, "Last set context:\n");
-		show_context(eng, &c, 0);
+		kd_show_registers(eng, &c, mask, 0);
+		if (mask & (KD_RM_INTEGER32 | KD_RM_INTEGER64))
+			kd_disasm_show_current(eng, &c);
 		return 0;
 	}
 	int changed = 0;
@@ -196,6 +184,61 @@ static int cmd_r(struct kd_engine *eng, const char *name, const char *args)
 			return rc;
 		}
 	}
+	return 0;
+}
+
+static const struct {
+	unsigned bit;
+	const char *what;
+} mask_bits[] = {
+	{ KD_RM_INTEGER32, "Integer state (32-bit)" },
+	{ KD_RM_INTEGER64, "Integer state (64-bit)" },
+	{ KD_RM_FLOAT, "Floating-point state" },
+	{ KD_RM_SEGMENTS, "Segment registers" },
+	{ KD_RM_MMX, "MMX registers" },
+	{ KD_RM_DEBUG, "Debug registers and, in kernel, CR4" },
+	{ KD_RM_XMM, "SSE XMM registers" },
+	{ KD_RM_CONTROL, "Kernel mode: control registers" },
+	{ KD_RM_DESCRIPTORS, "Kernel mode: descriptor and task state" },
+};
+
+static void list_mask(struct kd_engine *eng, unsigned mask)
+{
+	for (size_t i = 0; i < sizeof mask_bits / sizeof mask_bits[0]; i++) {
+		if (mask & mask_bits[i].bit)
+			kd_printf(eng, "%8x - %s\n", mask_bits[i].bit, mask_bits[i].what);
+	}
+}
+
+static int cmd_rm(struct kd_engine *eng, const char *name, const char *args)
+{
+	const char *p = kd_skip_spaces(args);
+	if (!*p) {
+		unsigned m = kd_register_mask(eng);
+		kd_printf(eng, "Register output mask is %x:\n", m);
+		list_mask(eng, m);
+		return 0;
+	}
+	if (*p == '?') {
+		list_mask(eng, KD_RM_KNOWN);
+		return 0;
+	}
+	uint64_t m;
+	const char *end;
+	int rc = eval_arg(eng, p, &m, &end);
+	if (rc < 0)
+		return rc;
+	if (*kd_skip_spaces(end)) {
+		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
+		return KD_EINVAL;
+	}
+	if (m & ~(uint64_t)KD_RM_KNOWN)
+		kd_printf(eng, "Ignored invalid bits %llx\n", (unsigned long long)(m & ~(uint64_t)KD_RM_KNOWN));
+	m &= KD_RM_KNOWN;
+	/* 0x2 overrides 0x1. */
+	if ((m & KD_RM_INTEGER64) && (m & KD_RM_INTEGER32))
+		m &= ~(uint64_t)KD_RM_INTEGER32;
+	kd_register_mask_set(eng, (unsigned)m);
 	return 0;
 }
 
@@ -245,7 +288,7 @@ static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
 		kd_context_override(eng, &c);
 		kd_printf(eng, "NOTE: The trap frame does not contain all registers.\n"
 		               "Some register values may be zeroed or incorrect.\n");
-		show_context(eng, &c, 1);
+		kd_show_context(eng, &c, 1);
 		return 0;
 	}
 	addr &= 0xffffffffu;
@@ -259,7 +302,7 @@ static int cmd_trap(struct kd_engine *eng, const char *name, const char *args)
 	}
 	kd_context_override(eng, &c);
 	kd_printf(eng, "ErrCode = %08x\n", err);
-	show_context(eng, &c, 0);
+	kd_show_context(eng, &c, 0);
 	return 0;
 }
 
@@ -287,7 +330,7 @@ static int cmd_cxr(struct kd_engine *eng, const char *name, const char *args)
 		return KD_EUNREADABLE;
 	}
 	kd_context_override(eng, &c);
-	show_context(eng, &c, 0);
+	kd_show_context(eng, &c, 0);
 	return 0;
 }
 
@@ -519,7 +562,7 @@ static int cmd_tss(struct kd_engine *eng, const char *name, const char *args)
 		return KD_EUNREADABLE;
 	}
 	kd_context_override(eng, &c);
-	show_context(eng, &c, 0);
+	kd_show_context(eng, &c, 0);
 	return 0;
 }
 
@@ -696,6 +739,10 @@ static int cmd_formats(struct kd_engine *eng, const char *name, const char *args
 
 const struct kd_command kd_cmds_registers[] = {
 	{ "r", cmd_r, "r [Register[=Expression] [, ...]]", "display or set registers" },
+	{ "rM", cmd_r, "rM Mask [Register[=Expression] ...]", "display registers selected by a mask (see rm ?)" },
+	{ "rF", cmd_r, "rF", "display the floating-point registers" },
+	{ "rX", cmd_r, "rX", "display the SSE XMM registers" },
+	{ "rm", cmd_rm, "rm [? | Mask]", "display or set the register display mask" },
 	{ ".trap", cmd_trap, ".trap [Address]", "show a trap frame and use it as the register context" },
 	{ ".cxr", cmd_cxr, ".cxr [Address]", "use a CONTEXT record as the register context (none: reset)" },
 	{ ".tss", cmd_tss, ".tss Selector", "use an x86 task state segment as the register context" },

@@ -59,7 +59,9 @@ const struct kd_command *kd_command_find(const char *line, const char **args)
 		if (!c)
 			break;
 		size_t n = strlen(c->name);
-		if (n > best_len && name_matches(c->name, line)) {
+		/* Names differing only in case (rm, rM): the exact one wins. */
+		if ((n > best_len || (n == best_len && best && strncmp(best->name, line, n) != 0 &&
+		                      strncmp(c->name, line, n) == 0)) && name_matches(c->name, line)) {
 			best = c;
 			best_len = n;
 		}

@@ -13,3 +13,4 @@ bin_PROGRAMS += kd/kd
 kd_kd_SOURCES = kd/main.c
 kd_kd_LDADD = $(KD_LIBS) $(READLINE_LIBS)
 libkd_a_SOURCES += kd/kthread.h kd/kthread.c kd/kthread_layouts.h
+libkd_a_SOURCES += kd/register_display.h kd/register_display.c
