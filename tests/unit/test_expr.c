@@ -15,6 +15,7 @@
 #include "arch/regs.h"
 #include "kd/engine.h"
 #include "kd/expr.h"
+#include "kd/kthread.h"
 
 struct fake {
 	struct kd_context ctx;
@@ -119,6 +120,41 @@ unsigned kd_engine_cpu(struct kd_engine *eng)
 }
 
 static struct fake x86;
+
+/* kd/kthread.c and the module list are not linked in: $thread is the
+ * stopped thread, as the kthread module answers without a .thread. */
+int kd_thread_current(struct kd_engine *e, uint64_t *thread)
+{
+	*thread = kd_engine_last_event(e)->thread;
+	return 0;
+}
+
+int kd_process_current(struct kd_engine *e, uint64_t *process)
+{
+	(void)e;
+	(void)process;
+	return KD_ENOTFOUND;
+}
+
+const struct kd_module *kd_engine_module_by_name(struct kd_engine *e, const char *name)
+{
+	(void)e;
+	(void)name;
+	return NULL;
+}
+
+size_t kd_engine_module_count(struct kd_engine *e)
+{
+	(void)e;
+	return 0;
+}
+
+const struct kd_module *kd_engine_module(struct kd_engine *e, size_t i)
+{
+	(void)e;
+	(void)i;
+	return NULL;
+}
 
 static void setup_x86(void)
 {
