@@ -25,6 +25,13 @@
 #define KD_FRAME_HEURISTIC  0x80u /* found by scanning the stack: may be wrong */
 #define KD_FRAME_NO_INFO   0x100u /* no unwind information for this frame's code */
 
+/* How a frame itself was reached (kd_stack_frame.reached): the unwinder
+ * sets it on the caller it fills; the starting frame has 0. */
+#define KD_REACHED_START 0 /* the starting context: ip may be anywhere, even in an epilogue */
+#define KD_REACHED_CALL  1 /* ip is a return address: the call ends at ip */
+#define KD_REACHED_TRAP  2 /* ip is the interrupted instruction of a trap/machine frame */
+#define KD_REACHED_SCAN  3 /* ip found by a stack scan: other registers are unknown */
+
 /* One frame. `ctx` holds the registers as they are while this frame's
  * code runs (for frame 0, the starting context; for a caller, what the
  * unwind restored: nonvolatile registers, stack and instruction pointer). */
@@ -42,6 +49,7 @@ struct kd_stack_frame {
 	char missing[64];   /* image whose unwind data was not available, or "" */
 	uint32_t callee_params; /* x86: argument bytes this frame pushed for its callee
 	                         * (from the callee's record; .raSearch skips them) */
+	unsigned reached;   /* KD_REACHED_*: how the walk got to this frame */
 };
 
 /* Unwind one frame: from `cur` (ctx, ip, sp, fp filled), fill in cur's
