@@ -169,10 +169,15 @@ void kd_process_set_implicit(struct kd_engine *eng, uint64_t process)
 		st->process = process;
 }
 
-/* The thread running on processor cpu: x64 control space 3 holds it;
- * otherwise only the thread the stop was reported on is known. */
+/* The thread running on processor cpu: the one the stop was reported on,
+ * or for other processors of x64 targets their control space item 3. */
 static int thread_on_cpu(struct kd_engine *eng, unsigned cpu, uint64_t *thread)
 {
+	const struct kd_stop_event *ev = kd_engine_last_event(eng);
+	if (ev && ev->thread && ev->processor == cpu) {
+		*thread = ev->thread;
+		return 0;
+	}
 	struct kd_target *t = kd_engine_target(eng);
 	if (t && t->ops->read_control && kd_engine_machine(eng) == KD_MACHINE_AMD64) {
 		uint8_t b[8];
@@ -181,11 +186,6 @@ static int thread_on_cpu(struct kd_engine *eng, unsigned cpu, uint64_t *thread)
 			*thread = kd_le64(b);
 			return 0;
 		}
-	}
-	const struct kd_stop_event *ev = kd_engine_last_event(eng);
-	if (ev && ev->thread && ev->processor == cpu) {
-		*thread = ev->thread;
-		return 0;
 	}
 	return KD_ENOTFOUND;
 }
