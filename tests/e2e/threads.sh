@@ -2,13 +2,13 @@
 # Threads and processes end to end: .thread, .process, $thread, $proc and
 # the register masks, against a kdsim machine whose KTHREAD/EPROCESS
 # objects sit at the 19041 offsets (tests/kdsim/scenarios/threads-x64.kds)
-# and against the real triage dump. Every expected value comes from the
+# (and threads-x86.kds) and against the real triage dump. Every expected value comes from the
 # scenario file or the dump, not from kd.
 . "$KD_SRCDIR/tests/e2e/lib.sh"
 
 # expect_value FILE VALUE DESCRIPTION: an "Evaluate expression" line ends in VALUE
 expect_value() {
-	if grep -q -- "^Evaluate expression: .* = $2\$" "$1"; then ok "$3"; else not_ok "$3"; sed 's/^/  | /' "$1" | head -40; fi
+	if grep -q -- '^Evaluate expression: .* = \(00000000`\)\{0,1\}'"$2"'$' "$1"; then ok "$3"; else not_ok "$3"; sed 's/^/  | /' "$1" | head -40; fi
 }
 
 start_sim --pipe "$TMP/com" --arch x64 --cpus 2 \
@@ -43,6 +43,21 @@ expect "$out" 'Implicit process is now fffff800`12f10000' ".process without an a
 grep -q '^Unable to get context of thread 00000000`00001234: ' "$out" \
 	&& ok "a bad thread address gives one clear error" || { not_ok "a bad thread address gives one clear error"; cat "$out"; }
 
+kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
+
+start_sim --pipe "$TMP/com86" --arch x86 --cpus 2 \
+	--scenario "$KD_SRCDIR/tests/kdsim/scenarios/threads-x86.kds" || not_ok "kdsim loads the x86 threads scenario"
+timeout 60 "$KD" -k "com:pipe,port=$TMP/com86" -b -c '.thread; ? $proc; .thread 83120000; r; ? $thread; ? $proc; .thread; r eip; q' \
+	< /dev/null 2>&1 | sed -n '/^0: kd> /,$p' | sed 1d > "$TMP/x86.out"
+out="$TMP/x86.out"
+expect "$out" 'Implicit thread is now 83100000' "x86: .thread is the stopped processor's thread"
+expect_value "$out" '83110000' 'x86: $proc from ApcState.Process'
+expect "$out" 'Implicit thread is now 83120000' "x86: .thread ADDR"
+expect "$out" 'eip=82801234 esp=8f900f0c ebp=8f900fd0 iopl=0         nv up ei pl nz na po nc' \
+	"x86: a waiting thread resumes at its switch frame's return address, with the ebp saved above it"
+expect "$out" 'nt+0x1234:' "x86: the thread's instruction is shown"
+expect_value "$out" '83130000' "x86: \$proc is the implicit thread's process"
+expect "$out" 'eip=8281d0b0' "x86: .thread alone goes back to the processor's registers"
 kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
 
 DUMP="$KD_DATA/dumps/triage_x64.dmp"
