@@ -1,7 +1,7 @@
 /*
- * Session and execution commands: g, q, ~Ns, vertarget, .reboot,
- * .kdfiles, .echo, help, and the stop report printed when the target
- * breaks in.
+ * Session commands: q, ~Ns, vertarget, .reboot, .kdfiles, .echo, help,
+ * and the stop report printed when the target breaks in (g and the other
+ * execution commands are in kd/cmd_exec.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "kd/command.h"
 #include "kd/control.h"
 #include "kd/live_target.h"
+#include "kd/stepping.h"
 #include "proto/dbgkd.h"
 
 static const char *os_name(unsigned build)
@@ -66,30 +67,11 @@ static struct kd_target *live_target(struct kd_engine *eng, const char *cmd)
 	return t;
 }
 
-static const char *exception_name(uint32_t code)
-{
-	switch (code) {
-	case 0x80000003: return "Break instruction exception";
-	case 0x80000004: return "Single step exception";
-	case 0xc0000005: return "Access violation";
-	case 0xc000001d: return "Illegal instruction";
-	case 0xc0000094: return "Integer divide-by-zero";
-	case 0xc0000096: return "Privileged instruction";
-	case 0xc00000fd: return "Stack overflow";
-	case 0x80000001: return "Guard page violation";
-	}
-	return "Unknown exception";
-}
-
 void kd_report_stop(struct kd_engine *eng)
 {
-	const struct kd_stop_event *ev = kd_engine_last_event(eng);
-	if (ev->kind == KD_STOP_EXCEPTION) {
-		kd_printf(eng, "%s - code %08x (%s)\n", exception_name(ev->code), ev->code,
-		          ev->first_chance ? "first chance" : "!!! second chance !!!");
-	}
-	/* The symbol and the instruction where it stopped, as `r` ends. */
-	kd_disasm_show_current(eng, NULL);
+	/* A bugcheck banner or the exception line, then the symbol and the
+	 * instruction where it stopped, as `r` ends. */
+	kd_exec_report_stop(eng);
 }
 
 void kd_report_connected(struct kd_engine *eng)
@@ -110,23 +92,6 @@ int kd_run_until_stop(struct kd_engine *eng)
 	if (rc == 0)
 		kd_report_stop(eng);
 	return rc;
-}
-
-static int cmd_go(struct kd_engine *eng, const char *name, const char *args)
-{
-	struct kd_target *t = live_target(eng, name);
-	if (!t)
-		return KD_ENOTSUP;
-	if (*kd_skip_spaces(args)) {
-		kd_eprintf(eng, "g: going to an address needs breakpoints, which this build does not have yet\n");
-		return KD_ENOTSUP;
-	}
-	int rc = kd_live_continue(t);
-	if (rc < 0) {
-		kd_eprintf(eng, "g: %s\n", kd_strerror(rc));
-		return rc;
-	}
-	return kd_run_until_stop(eng);
 }
 
 static int cmd_quit(struct kd_engine *eng, const char *name, const char *args)
@@ -251,7 +216,6 @@ static int cmd_help(struct kd_engine *eng, const char *name, const char *args)
 }
 
 const struct kd_command kd_cmds_control[] = {
-	{ "g", cmd_go, "g", "let the target run (Ctrl-C breaks in)" },
 	{ "q", cmd_quit, "q", "leave kd; a live target keeps running" },
 	{ "~", cmd_processor, "~[N]s", "list processors, or switch to processor N" },
 	{ "vertarget", cmd_vertarget, "vertarget", "show the target's version and kernel base" },

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kd/events.h"
 #include "proto/dbgkd.h"
 #include "proto/kd_packet.h"
 
@@ -59,6 +60,9 @@ struct live {
 	struct kd_version version;
 	int have_version;
 	unsigned processors;
+	uint64_t last_dr6;
+	kd_live_module_hook module_hook;
+	void *module_hook_user;
 
 	void *transport;
 	void (*transport_close)(void *);
@@ -105,6 +109,10 @@ static void handle_state_change(struct live *lv, const uint8_t *data, size_t len
 	ev.pc = sc.ProgramCounter;
 	if (sc.NumberProcessors > 0 && sc.NumberProcessors <= 4096)
 		lv->processors = sc.NumberProcessors;
+	lv->last_dr6 = 0;
+	if (len >= offsetof(struct dbgkd_wait_state_change64, ControlReport) + 8)
+		lv->last_dr6 = lv->version.machine == KD_MACHINE_I386 ? sc.ControlReport.X86.Dr6
+		             : sc.ControlReport.Amd64.Dr6;
 	lv->stopped = 1;
 	lv->max_transfer = MAX_TRANSFER;
 	switch (sc.NewState) {
@@ -166,7 +174,8 @@ static void handle_state_change(struct live *lv, const uint8_t *data, size_t len
 			kd_engine_module_remove(lv->eng, ev.base);
 		else if (ev.path[0])
 			kd_engine_module_add(lv->eng, &m);
-		send_continue(lv);
+		if (!lv->module_hook || !lv->module_hook(lv->module_hook_user, &ev))
+			send_continue(lv);
 	} else if (ev.kind == KD_STOP_COMMAND_STRING) {
 		send_continue(lv);
 	}
@@ -777,6 +786,15 @@ static int live_set_context(struct kd_target *t, unsigned cpu, const struct kd_c
 	return rc;
 }
 
+/* A live target has a bugcheck once the kernel filled KiBugcheckData. */
+static int live_bugcheck(struct kd_target *t, struct kd_bugcheck *out)
+{
+	struct live *lv = live_of(t);
+	if (!lv->stopped)
+		return KD_ERUNNING;
+	return kd_events_read_bugcheck(lv->eng, out);
+}
+
 static void free_live(uv_handle_t *h)
 {
 	struct live *lv = h->data;
@@ -821,6 +839,7 @@ static const struct kd_target_ops live_ops = {
 	.set_context = live_set_context,
 	.read_control = live_read_control,
 	.write_control = live_write_control,
+	.bugcheck = live_bugcheck,
 };
 
 /* --- public ------------------------------------------------------------- */
@@ -893,17 +912,97 @@ int kd_live_breakin(struct kd_target *t)
 	return lv->link->ops->breakin(lv->link);
 }
 
-static void send_continue(struct live *lv)
+static int send_resume(struct live *lv, const struct kd_live_resume *r)
 {
 	struct dbgkd_manipulate_state64 m;
 	init_request(&m, DbgKdContinueApi2, kd_engine_cpu(lv->eng));
-	m.u.Continue2.ContinueStatus = KD_DBG_CONTINUE;
-	/* No trace flag, no debug registers: plain go. */
+	m.u.Continue2.ContinueStatus = r && r->status ? r->status : KD_DBG_CONTINUE;
+	if (r && lv->version.machine == KD_MACHINE_I386) {
+		m.u.Continue2.u.X86ControlSet.TraceFlag = r->trace ? 1 : 0;
+		m.u.Continue2.u.X86ControlSet.Dr7 = (uint32_t)r->dr7;
+	} else if (r) {
+		m.u.Continue2.u.Amd64ControlSet.TraceFlag = r->trace ? 1 : 0;
+		m.u.Continue2.u.Amd64ControlSet.Dr7 = r->dr7;
+	}
 	uint8_t pkt[MANIP_SIZE];
 	memcpy(pkt, &m, MANIP_SIZE);
 	lv->stopped = 0;
 	kd_engine_target_resumed(lv->eng);
-	lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
+	return lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
+}
+
+/* Plain go: no trace flag, no debug registers. */
+static void send_continue(struct live *lv)
+{
+	send_resume(lv, NULL);
+}
+
+int kd_live_resume(struct kd_target *t, const struct kd_live_resume *r)
+{
+	struct live *lv = live_of(t);
+	if (!lv->link || !lv->connected)
+		return KD_EDISCONNECTED;
+	if (!lv->stopped)
+		return KD_ERUNNING;
+	return send_resume(lv, r);
+}
+
+int kd_live_write_breakpoint(struct kd_target *t, uint64_t addr, uint32_t *handle)
+{
+	struct live *lv = live_of(t);
+	struct dbgkd_manipulate_state64 m;
+	init_request(&m, DbgKdWriteBreakPointApi, kd_engine_cpu(lv->eng));
+	m.u.WriteBreakPoint.BreakPointAddress = addr;
+	int rc = request(lv, &m, NULL, 0);
+	if (rc < 0)
+		return rc;
+	if (m.ReturnStatus != KD_STATUS_SUCCESS || m.u.WriteBreakPoint.BreakPointHandle == 0)
+		return KD_ETARGET;
+	*handle = m.u.WriteBreakPoint.BreakPointHandle;
+	return 0;
+}
+
+int kd_live_restore_breakpoint(struct kd_target *t, uint32_t handle)
+{
+	struct live *lv = live_of(t);
+	struct dbgkd_manipulate_state64 m;
+	init_request(&m, DbgKdRestoreBreakPointApi, kd_engine_cpu(lv->eng));
+	m.u.RestoreBreakPoint.BreakPointHandle = handle;
+	int rc = request(lv, &m, NULL, 0);
+	if (rc < 0)
+		return rc;
+	return m.ReturnStatus == KD_STATUS_SUCCESS ? 0 : KD_ETARGET;
+}
+
+int kd_live_cause_bugcheck(struct kd_target *t, uint32_t code)
+{
+	struct live *lv = live_of(t);
+	if (!lv->link || !lv->connected)
+		return KD_EDISCONNECTED;
+	if (!lv->stopped)
+		return KD_ERUNNING;
+	struct dbgkd_manipulate_state64 m;
+	init_request(&m, DbgKdCauseBugCheckApi, kd_engine_cpu(lv->eng));
+	/* The code is the first field of the request's union; no reply comes:
+	 * the target goes on into KeBugCheckEx. */
+	memcpy(m.u.Raw, &code, sizeof code);
+	uint8_t pkt[MANIP_SIZE];
+	memcpy(pkt, &m, MANIP_SIZE);
+	lv->stopped = 0;
+	kd_engine_target_resumed(lv->eng);
+	return lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
+}
+
+uint64_t kd_live_last_dr6(struct kd_target *t)
+{
+	return live_of(t)->last_dr6;
+}
+
+void kd_live_set_module_hook(struct kd_target *t, kd_live_module_hook fn, void *user)
+{
+	struct live *lv = live_of(t);
+	lv->module_hook = fn;
+	lv->module_hook_user = user;
 }
 
 int kd_live_continue(struct kd_target *t)

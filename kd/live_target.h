@@ -9,6 +9,7 @@
 #define KD_LIVE_TARGET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kd/engine.h"
 #include "proto/kd_link.h"
@@ -46,6 +47,31 @@ int kd_live_is_stopped(struct kd_target *t);
 int kd_live_breakin(struct kd_target *t);
 /* Let the target run (g); the engine drops its caches. */
 int kd_live_continue(struct kd_target *t);
+
+/* How to resume: DbgKdContinueApi2's status and control set. */
+#define KD_LIVE_CONTINUE 0x00010002u              /* DBG_CONTINUE: handled */
+#define KD_LIVE_EXCEPTION_NOT_HANDLED 0x80010001u /* DBG_EXCEPTION_NOT_HANDLED */
+struct kd_live_resume {
+	uint32_t status;  /* 0: KD_LIVE_CONTINUE */
+	int trace;        /* TraceFlag: one instruction on the reporting processor */
+	uint64_t dr7;     /* the control set's Dr7 */
+};
+int kd_live_resume(struct kd_target *t, const struct kd_live_resume *r);
+/* Software breakpoints through DbgKdWriteBreakPointApi and
+ * DbgKdRestoreBreakPointApi: the target keeps the original byte and
+ * hands out a handle. KD_ETARGET when the target refused. */
+int kd_live_write_breakpoint(struct kd_target *t, uint64_t addr, uint32_t *handle);
+int kd_live_restore_breakpoint(struct kd_target *t, uint32_t handle);
+/* .crash: DbgKdCauseBugCheckApi; the target resumes and bugchecks. */
+int kd_live_cause_bugcheck(struct kd_target *t, uint32_t code);
+/* Dr6 of the last exception's control report (hardware breakpoints). */
+uint64_t kd_live_last_dr6(struct kd_target *t);
+/* Called for every module load or unload the target reports, after the
+ * engine's module list was updated, from the loop (no requests allowed):
+ * returning nonzero keeps the target stopped so the waiter sees the
+ * event, instead of letting it go on at once. NULL: always go on. */
+typedef int (*kd_live_module_hook)(void *user, const struct kd_stop_event *ev);
+void kd_live_set_module_hook(struct kd_target *t, kd_live_module_hook fn, void *user);
 int kd_live_reboot(struct kd_target *t);
 /* ~Ns: ask the target to report from processor cpu (DbgKdSwitchProcessor)
  * and wait for its state change. */
