@@ -16,6 +16,7 @@
 #include "proto/kdnet_link.h"
 #include "tests/kdsim/machine.h"
 #include "tests/kdsim/scenario.h"
+#include "tests/kdsim/script.h"
 #include "tests/kdsim/stub.h"
 #include "transport/stream.h"
 
@@ -23,6 +24,7 @@ struct sim {
 	uv_loop_t loop;
 	struct sim_machine machine;
 	struct sim_stub stub;
+	struct sim_script script;
 	struct kd_stream *stream;
 	struct kd_link *link;
 	uv_signal_t sigterm, sigint;
@@ -55,6 +57,7 @@ static void sim_disconnect(void *user, int err)
 	struct sim *s = user;
 	if (!s->quiet)
 		fprintf(stderr, "kdsim: debugger gone (%s)\n", uv_strerror(err));
+	sim_stub_check_clean(&s->stub, 1);
 	kdcom_peer_lost(s->link);
 }
 
@@ -75,7 +78,8 @@ static void usage(FILE *f)
 	fputs(
 "Usage: kdsim (--pipe PATH | --tcp PORT | --pty | --udp HOST:PORT --key K)\n"
 "             [--arch x64|x86] [--cpus N] [--dbgprint TEXT]\n"
-"             [--replay CAPTURE --key K | --dump FILE] [--scenario FILE] [--quiet]\n"
+"             [--replay CAPTURE --key K | --dump FILE] [--scenario FILE]\n"
+"             [--check-clean] [--quiet]\n"
 "\n"
 "A simulated Windows kernel with a KD stub, for kd to attach to.\n"
 "  --pipe PATH     listen on a unix socket (kd -k com:pipe,port=PATH)\n"
@@ -87,8 +91,18 @@ static void usage(FILE *f)
 "  --replay FILE   serve what the target of a recorded KDNET session (a pcap\n"
 "                  or pcapng capture, gzip accepted; needs --key) answered\n"
 "  --dump FILE     serve the machine of a crash dump\n"
-"  --scenario FILE lay out memory, modules and registers as FILE says\n"
-"                  (see tests/kdsim/scenario.c for the directives)\n"
+"  --scenario FILE lay out memory, modules and registers as FILE says, and\n"
+"                  what the running target does (see kdsim(1)):\n"
+"                    image FILE BASE                   map a PE file now\n"
+"                    event load NAME BASE SIZE PATH [FILE]\n"
+"                    event unload NAME BASE\n"
+"                    event run CPU ADDR [REG=V ...]\n"
+"                    event exception CPU CODE ADDR first|second [PARAM ...]\n"
+"                    event write CPU ADDR SIZE VALUE\n"
+"                    event print TEXT\n"
+"                    event bugcheck CODE P1 P2 P3 P4\n"
+"  --check-clean   when the debugger goes and at exit, say on stderr whether a\n"
+"                  breakpoint byte the debugger wrote is still in memory\n"
 "  --arch A        x64 (default) or x86\n"
 "  --cpus N        number of processors (default 2)\n"
 "  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
@@ -108,6 +122,7 @@ int main(int argc, char **argv)
 	unsigned cpus = 2;
 	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL, *scenario = NULL;
 	const char *kdfile = NULL;
+	int check_clean = 0;
 	char udp_host[128] = "";
 	int udp_port = 0;
 	static const struct option longopts[] = {
@@ -124,6 +139,7 @@ int main(int argc, char **argv)
 		{ "dump", required_argument, NULL, 'D' },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "kdfile", required_argument, NULL, 'F' },
+		{ "check-clean", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -151,6 +167,7 @@ int main(int argc, char **argv)
 		case 'D': dumpfile = optarg; break;
 		case 's': scenario = optarg; break;
 		case 'F': kdfile = optarg; break;
+		case 'C': check_clean = 1; break;
 		case 'u': {
 			const char *colon = strrchr(optarg, ':');
 			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof udp_host ||
@@ -187,7 +204,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char serr[512];
-	if (scenario && sim_scenario_load(&s.machine, scenario, serr, sizeof serr) < 0) {
+	if (scenario && (sim_scenario_load(&s.machine, scenario, serr, sizeof serr) < 0 ||
+	                 sim_script_load(&s.script, &s.machine, scenario, serr, sizeof serr) < 0)) {
 		fprintf(stderr, "kdsim: %s\n", serr);
 		return 1;
 	}
@@ -198,6 +216,9 @@ int main(int argc, char **argv)
 	sim_stub_init(&s.stub, &s.loop, &s.machine);
 	s.stub.dbgprint = dbgprint;
 	s.stub.kdfile = kdfile;
+	s.stub.check_clean = check_clean;
+	if (scenario)
+		s.stub.script = &s.script;
 	char err[512];
 	struct kd_replay *rp = NULL;
 	struct kd_target *dump = NULL;
@@ -254,13 +275,17 @@ int main(int argc, char **argv)
 	uv_signal_init(&s.loop, &s.sigint);
 	uv_signal_start(&s.sigint, on_stop_signal, SIGINT);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
+	sim_stub_check_clean(&s.stub, 0);
 	s.link->ops->close(s.link);
 	if (s.stream)
 		kd_stream_close(s.stream);
 	uv_close((uv_handle_t *)&s.sigterm, NULL);
 	uv_close((uv_handle_t *)&s.sigint, NULL);
 	uv_close((uv_handle_t *)&s.stub.timer, NULL);
+	uv_close((uv_handle_t *)&s.stub.run_timer, NULL);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
+	sim_stub_free(&s.stub);
+	sim_script_free(&s.script);
 	sim_machine_free(&s.machine);
 	if (rp)
 		kd_replay_free(rp);

@@ -8,6 +8,10 @@
  *   struct TYPE ADDR FIELD=V ...        a structure at ADDR, other fields 0
  *   cpu N FIELD=V ...                   processor N's CONTEXT registers
  *   gdtr BASE LIMIT                     every processor's GDTR (x86)
+ *   chain86 CPU STACK FRAME...          an x86 call chain through mapped images
+ *                                       (tests/kdsim/chain_x86.c)
+ *   image FILE BASE / event ...         a PE file mapped / what the running
+ *                                       target does (tests/kdsim/script.c)
  *
  * TYPE is x86_context, x64_context, x86_ktrap_frame, x64_ktrap_frame,
  * x86_ktss, exception_record32 or exception_record64; FIELD is the public
@@ -23,6 +27,8 @@
 
 #include "arch/frames.h"
 #include "kd/error.h"
+#include "tests/kdsim/chain_x86.h"
+#include "tests/kdsim/script.h"
 
 struct field {
 	const char *name;
@@ -234,6 +240,10 @@ static int load_line(struct sim_machine *m, char **w, int n, char *bad, size_t b
 		}
 		return 0;
 	}
+	if (strcmp(w[0], "image") == 0 || strcmp(w[0], "event") == 0)
+		return sim_script_directive(m, w, n, bad, badlen);
+	if (strcmp(w[0], "chain86") == 0)
+		return sim_chain_x86(m, w, n, bad, badlen);
 	snprintf(bad, badlen, "unknown directive '%s'", w[0]);
 	return -1;
 }

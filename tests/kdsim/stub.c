@@ -9,6 +9,7 @@
 #include "proto/dbgkd.h"
 #include "kd/error.h"
 #include "proto/kd_packet.h"
+#include "tests/kdsim/run.h"
 
 #define MANIP_SIZE sizeof(struct dbgkd_manipulate_state64)
 
@@ -40,11 +41,15 @@ static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc
 	uint8_t code[16] = {0};
 	stub_read(s, DbgKdReadVirtualMemoryApi, cpu, sc->ProgramCounter, code, sizeof code);
 	if (s->m->machine == KD_MACHINE_AMD64) {
+		sc->ControlReport.Amd64.Dr6 = sim_stub_get_dr(s, cpu, 6);
+		sc->ControlReport.Amd64.Dr7 = sim_stub_get_dr(s, cpu, 7);
 		sc->ControlReport.Amd64.InstructionCount = 16;
 		memcpy(sc->ControlReport.Amd64.InstructionStream, code, 16);
 		sc->ControlReport.Amd64.SegCs = 0x10;
 		sc->ControlReport.Amd64.EFlags = s->m->ctx[cpu].u.x64.EFlags;
 	} else {
+		sc->ControlReport.X86.Dr6 = (uint32_t)sim_stub_get_dr(s, cpu, 6);
+		sc->ControlReport.X86.Dr7 = (uint32_t)sim_stub_get_dr(s, cpu, 7);
 		sc->ControlReport.X86.InstructionCount = 16;
 		memcpy(sc->ControlReport.X86.InstructionStream, code, 16);
 		sc->ControlReport.X86.SegCs = 0x8;
@@ -54,7 +59,6 @@ static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc
 
 void sim_stub_break(struct sim_stub *s, unsigned cpu)
 {
-	struct dbgkd_wait_state_change64 sc;
 	if (s->replay) {
 		/* The real target's own breakpoint report. */
 		for (size_t i = 0; i < kd_replay_state_change_count(s->replay); i++) {
@@ -68,15 +72,51 @@ void sim_stub_break(struct sim_stub *s, unsigned cpu)
 			}
 		}
 	}
+	sim_run_halt(s);
+	uint64_t pc = kd_context_ip(&s->m->ctx[cpu]);
+	uint64_t params[3] = { 0, 0, 0 };
+	uint8_t b = 0;
+	/* At an int 3 of the code: a continue goes on after it. */
+	if (!s->dump && sim_read(s->m, pc, &b, 1) == 1 && b == 0xcc && !sim_stub_breakpoint_at(s, pc)) {
+		s->cpus[cpu].at_int3 = 1;
+		s->cpus[cpu].int3_addr = pc;
+	}
+	sim_stub_report_exception(s, cpu, KD_STATUS_BREAKPOINT, pc, 1, params, 3);
+}
+
+void sim_stub_report_exception(struct sim_stub *s, unsigned cpu, uint32_t code, uint64_t addr, int first_chance,
+                               const uint64_t *params, unsigned nparams)
+{
+	struct dbgkd_wait_state_change64 sc;
 	fill_common(s, &sc, DbgKdExceptionStateChange, cpu);
 	struct dbgkd_exception_record64 *er = &sc.u.Exception.ExceptionRecord;
-	er->ExceptionCode = KD_STATUS_BREAKPOINT;
-	er->ExceptionAddress = sc.ProgramCounter;
-	er->NumberParameters = 3;
-	sc.u.Exception.FirstChance = 1;
+	er->ExceptionCode = code;
+	er->ExceptionAddress = addr;
+	if (nparams > 15)
+		nparams = 15;
+	er->NumberParameters = nparams;
+	for (unsigned i = 0; i < nparams; i++)
+		er->ExceptionInformation[i] = params[i];
+	sc.u.Exception.FirstChance = first_chance ? 1 : 0;
 	s->stopped = 1;
 	s->cpu = cpu;
 	send_state_change(s, &sc, NULL);
+}
+
+void sim_stub_report_symbols(struct sim_stub *s, const char *path, uint64_t base, uint32_t size,
+                             uint32_t checksum, int unload)
+{
+	struct dbgkd_wait_state_change64 sc;
+	fill_common(s, &sc, DbgKdLoadSymbolsStateChange, 0);
+	sc.u.LoadSymbols.PathNameLength = (uint32_t)strlen(path) + 1;
+	sc.u.LoadSymbols.BaseOfDll = base;
+	sc.u.LoadSymbols.SizeOfImage = size;
+	sc.u.LoadSymbols.CheckSum = checksum;
+	sc.u.LoadSymbols.ProcessId = 0;
+	sc.u.LoadSymbols.UnloadSymbols = unload ? 1 : 0;
+	s->stopped = 1;
+	s->cpu = 0;
+	send_state_change(s, &sc, path);
 }
 
 /* Boot: one load-symbols event per module, each answered by a continue. */
@@ -87,18 +127,10 @@ static void send_boot_event(struct sim_stub *s)
 		return;
 	}
 	const struct sim_module *mod = &s->m->modules[s->boot_step];
-	struct dbgkd_wait_state_change64 sc;
-	fill_common(s, &sc, DbgKdLoadSymbolsStateChange, 0);
-	sc.u.LoadSymbols.PathNameLength = (uint32_t)strlen(mod->path) + 1;
-	sc.u.LoadSymbols.BaseOfDll = mod->base;
-	sc.u.LoadSymbols.SizeOfImage = mod->size;
-	sc.u.LoadSymbols.CheckSum = mod->checksum;
-	sc.u.LoadSymbols.ProcessId = 0;
-	s->stopped = 1;
-	send_state_change(s, &sc, mod->path);
+	sim_stub_report_symbols(s, mod->path, mod->base, mod->size, mod->checksum, 0);
 }
 
-static void print(struct sim_stub *s, const char *text)
+void sim_stub_print(struct sim_stub *s, const char *text)
 {
 	uint8_t pkt[KD_PACKET_MAX_SIZE];
 	struct dbgkd_debug_io io;
@@ -187,7 +219,7 @@ static void handle_file_io(struct sim_stub *s, const uint8_t *data, size_t len)
 	}
 }
 
-static void resume(struct sim_stub *s)
+static void resume(struct sim_stub *s, int trace)
 {
 	s->stopped = 0;
 	if (!s->booted) {
@@ -195,17 +227,20 @@ static void resume(struct sim_stub *s)
 		send_boot_event(s);
 		if (!s->booted)
 			return;
-		print(s, "kdsim: the simulated kernel is running\n");
+		sim_stub_print(s, "kdsim: the simulated kernel is running\n");
 		if (s->break_pending) {
 			s->break_pending = 0;
 			sim_stub_break(s, 0);
+		} else {
+			sim_run_resume(s, 0);
 		}
 		return;
 	}
-	if (s->dbgprint)
-		print(s, s->dbgprint);
-	if (s->kdfile)
+	if (!trace && s->dbgprint)
+		sim_stub_print(s, s->dbgprint);
+	if (!trace && s->kdfile)
 		ask_for_file(s);
+	sim_run_resume(s, trace);
 }
 
 static void on_reboot_done(uv_timer_t *t)
@@ -213,6 +248,7 @@ static void on_reboot_done(uv_timer_t *t)
 	struct sim_stub *s = t->data;
 	s->booted = 0;
 	s->boot_step = 0;
+	s->bugchecked = 0;
 	send_boot_event(s);
 }
 
@@ -232,10 +268,9 @@ static uint32_t stub_read(struct sim_stub *s, uint32_t api, unsigned cpu, uint64
 	if (api == DbgKdReadPhysicalMemoryApi)
 		return sim_read_physical(s->m, a, buf, want);
 	if (s->m->machine == KD_MACHINE_AMD64 && a == 2) {
-		/* x64 control item 2: KSPECIAL_REGISTERS, Cr0 Cr2 Cr3 Cr4 first. */
-		uint64_t cr[4] = { 0x80050033u, 0, s->m->cr3, 0x00350ef8u };
-		got = want < sizeof cr ? want : (uint32_t)sizeof cr;
-		memcpy(buf, cr, got);
+		/* x64 control item 2: the processor's KSPECIAL_REGISTERS. */
+		got = want < sizeof s->x64_special[0] ? want : (uint32_t)sizeof s->x64_special[0];
+		memcpy(buf, &s->x64_special[cpu], got);
 		return got;
 	}
 	if (a < sizeof s->m->control[0]) {
@@ -281,6 +316,142 @@ static void reply(struct sim_stub *s, struct dbgkd_manipulate_state64 *m, const 
 	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + len);
 }
 
+/* DbgKdWriteBreakPointApi: 0xcc into memory, the byte kept; the handle
+ * is the table index + 1. */
+static void write_breakpoint(struct sim_stub *s, struct dbgkd_manipulate_state64 *m)
+{
+	uint64_t a = m->u.WriteBreakPoint.BreakPointAddress;
+	uint8_t orig, cc = 0xcc;
+	size_t i = 0;
+	m->u.WriteBreakPoint.BreakPointHandle = 0;
+	while (i < SIM_MAX_BREAKPOINTS && s->bp[i].used)
+		i++;
+	if (s->dump || s->replay || i == SIM_MAX_BREAKPOINTS || sim_read(s->m, a, &orig, 1) != 1 ||
+	    sim_write(s->m, a, &cc, 1) != 1) {
+		m->ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+	} else {
+		s->bp[i] = (struct sim_breakpoint){ a, orig, 1 };
+		m->u.WriteBreakPoint.BreakPointHandle = (uint32_t)i + 1;
+		s->clean_reported = 0;
+	}
+	reply(s, m, NULL, 0);
+}
+
+static void restore_breakpoint(struct sim_stub *s, struct dbgkd_manipulate_state64 *m)
+{
+	uint32_t h = m->u.RestoreBreakPoint.BreakPointHandle;
+	if (h == 0 || h > SIM_MAX_BREAKPOINTS || !s->bp[h - 1].used) {
+		m->ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+	} else {
+		struct sim_breakpoint *b = &s->bp[h - 1];
+		sim_write(s->m, b->addr, &b->orig, 1);
+		b->used = 0;
+		s->clean_reported = 0;
+	}
+	reply(s, m, NULL, 0);
+}
+
+/* A reboot brings the image back from disk: no breakpoint survives. */
+static void forget_breakpoints(struct sim_stub *s)
+{
+	for (size_t i = 0; i < SIM_MAX_BREAKPOINTS; i++) {
+		if (s->bp[i].used)
+			sim_write(s->m, s->bp[i].addr, &s->bp[i].orig, 1);
+		s->bp[i].used = 0;
+	}
+	for (unsigned c = 0; c < s->m->ncpu; c++) {
+		if (s->cpus[c].running || s->cpus[c].end_on_resume)
+			s->m->ctx[c] = s->cpus[c].idle;
+		memset(&s->cpus[c], 0, sizeof s->cpus[c]);
+	}
+}
+
+/* Continue2's control set: Dr7 goes to every processor (Dr6 cleared), as
+ * the kernel applies it; the trace flag is returned. */
+static int continue2_controls(struct sim_stub *s, const struct dbgkd_manipulate_state64 *m)
+{
+	uint64_t dr7;
+	int trace;
+	if (s->m->machine == KD_MACHINE_AMD64) {
+		dr7 = m->u.Continue2.u.Amd64ControlSet.Dr7;
+		trace = m->u.Continue2.u.Amd64ControlSet.TraceFlag != 0;
+	} else {
+		dr7 = m->u.Continue2.u.X86ControlSet.Dr7;
+		trace = m->u.Continue2.u.X86ControlSet.TraceFlag != 0;
+	}
+	if (!s->dump && !s->replay) {
+		for (unsigned c = 0; c < s->m->ncpu; c++) {
+			sim_stub_set_dr(s, c, 7, dr7);
+			sim_stub_set_dr(s, c, 6, 0);
+		}
+	}
+	return trace;
+}
+
+const struct sim_breakpoint *sim_stub_breakpoint_at(const struct sim_stub *s, uint64_t addr)
+{
+	for (size_t i = 0; i < SIM_MAX_BREAKPOINTS; i++)
+		if (s->bp[i].used && s->bp[i].addr == addr)
+			return &s->bp[i];
+	return NULL;
+}
+
+static unsigned dr_slot(unsigned i)
+{
+	return i < 4 ? i : i == 6 ? 4 : 5;
+}
+
+uint64_t sim_stub_get_dr(struct sim_stub *s, unsigned cpu, unsigned i)
+{
+	if (cpu >= 64)
+		return 0;
+	if (s->m->machine == KD_MACHINE_AMD64)
+		return (&s->x64_special[cpu].KernelDr0)[dr_slot(i)];
+	uint32_t v;
+	memcpy(&v, s->m->control[cpu] + KD_X86_CONTROL_SPECIAL_REGISTERS +
+	       offsetof(struct kd_x86_special_registers, KernelDr0) + 4 * dr_slot(i), 4);
+	return v;
+}
+
+void sim_stub_set_dr(struct sim_stub *s, unsigned cpu, unsigned i, uint64_t v)
+{
+	if (cpu >= 64)
+		return;
+	if (s->m->machine == KD_MACHINE_AMD64) {
+		(&s->x64_special[cpu].KernelDr0)[dr_slot(i)] = v;
+		return;
+	}
+	uint32_t w = (uint32_t)v;
+	memcpy(s->m->control[cpu] + KD_X86_CONTROL_SPECIAL_REGISTERS +
+	       offsetof(struct kd_x86_special_registers, KernelDr0) + 4 * dr_slot(i), &w, 4);
+}
+
+void sim_stub_check_clean(struct sim_stub *s, int force)
+{
+	if (!s->check_clean || (s->clean_reported && !force))
+		return;
+	int left = 0;
+	for (size_t i = 0; i < SIM_MAX_BREAKPOINTS; i++) {
+		uint8_t b;
+		if (s->bp[i].used && sim_read(s->m, s->bp[i].addr, &b, 1) == 1 && b == 0xcc && s->bp[i].orig != 0xcc) {
+			fprintf(stderr, "kdsim: breakpoint byte left at %llx\n", (unsigned long long)s->bp[i].addr);
+			left++;
+		}
+	}
+	if (!left)
+		fprintf(stderr, "kdsim: memory clean\n");
+	s->clean_reported = 1;
+}
+
+int sim_stub_remap(struct sim_stub *s)
+{
+	if (sim_machine_finish(s->m) < 0)
+		return KD_ENOMEM;
+	for (unsigned c = 0; c < 64; c++)
+		s->x64_special[c].Cr3 = s->m->cr3;
+	return 0;
+}
+
 static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t len)
 {
 	struct dbgkd_manipulate_state64 m;
@@ -316,6 +487,7 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		v->MaxManipulate = DbgKdMaximumManipulate - DbgKdReadVirtualMemoryApi;
 		v->KernBase = s->m->kern_base;
 		v->PsLoadedModuleList = s->m->ps_loaded_module_list;
+		v->DebuggerDataList = s->dump ? 0 : s->kdbg_list;
 		reply(s, &m, NULL, 0);
 		return;
 	}
@@ -350,7 +522,10 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 			done = sim_write(s->m, a, extra, n);
 		else if (m.ApiNumber == DbgKdWritePhysicalMemoryApi)
 			done = sim_write_physical(s->m, a, extra, n);
-		else if (a + n <= sizeof s->m->control[0]) {
+		else if (s->m->machine == KD_MACHINE_AMD64 && a == 2) {
+			done = n < sizeof s->x64_special[0] ? n : (uint32_t)sizeof s->x64_special[0];
+			memcpy(&s->x64_special[cpu], extra, done);
+		} else if (a + n <= sizeof s->m->control[0]) {
 			memcpy(s->m->control[cpu] + a, extra, n);
 			done = n;
 		} else {
@@ -385,11 +560,20 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		reply(s, &m, NULL, 0);
 		return;
 	}
+	case DbgKdWriteBreakPointApi:
+		write_breakpoint(s, &m);
+		return;
+	case DbgKdRestoreBreakPointApi:
+		restore_breakpoint(s, &m);
+		return;
 	case DbgKdContinueApi:
+		resume(s, 0);
+		return;
 	case DbgKdContinueApi2:
-		resume(s);
+		resume(s, continue2_controls(s, &m));
 		return;
 	case DbgKdRebootApi:
+		forget_breakpoints(s);
 		s->stopped = 0;
 		uv_timer_start(&s->timer, on_reboot_done, 200, 0);
 		return;
@@ -431,7 +615,7 @@ static void on_breakin(void *user)
 	if (!s->booted)
 		s->break_pending = 1; /* honoured once the boot events are out */
 	else if (!s->stopped)
-		sim_stub_break(s, 0);
+		sim_stub_break(s, sim_run_break_cpu(s));
 }
 
 void sim_stub_debugger_connected(struct sim_stub *s)
@@ -448,6 +632,44 @@ void sim_stub_callbacks(struct sim_stub *s, struct kd_link_callbacks *cb)
 	cb->user = s;
 }
 
+static void put(struct sim_machine *m, uint64_t va, uint64_t v, unsigned n)
+{
+	uint8_t b[8];
+	for (unsigned i = 0; i < n && i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	sim_write(m, va, b, n);
+}
+
+/* KDDEBUGGER_DATA64 (wdbgexts.h; the 64-bit layout on both machines,
+ * 32-bit pointers zero-extended as the version data has them) behind a
+ * list head, in the kernel image as KdpDebuggerDataListHead and
+ * KdDebuggerDataBlock are; KiBugCheckData next to it. */
+#define KDBG_SIZE 0x380u
+static void write_debugger_data(struct sim_stub *s)
+{
+	struct sim_machine *m = s->m;
+	unsigned ps = sim_pointer_size(m);
+	uint64_t list = m->kern_base + 0xf0000, kdbg = list + 0x100, bcd = list + 0x600;
+	uint8_t zero[KDBG_SIZE];
+	memset(zero, 0, sizeof zero);
+	sim_write(m, kdbg, zero, sizeof zero);
+	sim_write(m, bcd, zero, 5 * 8);
+	put(m, list, kdbg, ps);          /* Flink */
+	put(m, list + ps, kdbg, ps);     /* Blink */
+	put(m, kdbg + 0x00, list, 8);    /* Header.List */
+	put(m, kdbg + 0x08, list, 8);
+	sim_write(m, kdbg + 0x10, "KDBG", 4); /* Header.OwnerTag */
+	put(m, kdbg + 0x14, KDBG_SIZE, 4);    /* Header.Size */
+	put(m, kdbg + 0x18, m->kern_base, 8); /* KernBase */
+	put(m, kdbg + 0x20, m->break_pc, 8);  /* BreakpointWithStatus */
+	put(m, kdbg + 0x48, m->ps_loaded_module_list, 8); /* PsLoadedModuleList */
+	put(m, kdbg + 0x88, bcd, 8);          /* KiBugcheckData */
+	put(m, kdbg + 0x138, SIM_PAGE, 8);    /* MmPageSize */
+	s->kdbg_list = list;
+	s->kdbg = kdbg;
+	s->bugcheck_data = bcd;
+}
+
 void sim_stub_init(struct sim_stub *s, uv_loop_t *loop, struct sim_machine *m)
 {
 	memset(s, 0, sizeof *s);
@@ -455,4 +677,23 @@ void sim_stub_init(struct sim_stub *s, uv_loop_t *loop, struct sim_machine *m)
 	s->m = m;
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
+	uv_timer_init(loop, &s->run_timer);
+	s->run_timer.data = s;
+	sim_emu_open(&s->emu, m->machine);
+	for (unsigned c = 0; c < 64; c++) {
+		struct kd_x64_special_registers *sr = &s->x64_special[c];
+		sr->Cr0 = 0x80050033u;
+		sr->Cr3 = m->cr3;
+		sr->Cr4 = 0x00350ef8u;
+		/* x86: the debug registers in control space start clear. */
+		if (m->machine == KD_MACHINE_I386)
+			for (unsigned i = 0; i < 8; i++)
+				sim_stub_set_dr(s, c, i, 0);
+	}
+	write_debugger_data(s);
+}
+
+void sim_stub_free(struct sim_stub *s)
+{
+	sim_emu_close(&s->emu);
 }

@@ -1,0 +1,21 @@
+/*
+ * kdsim's processors at work: after a continue, the processors that have
+ * code run it instruction by instruction (emulate.h) until something
+ * stops them (a breakpoint, a debug register, the code's own int 3), and
+ * when none has code left the next scripted event happens (script.h).
+ * A continue with the trace flag executes one instruction.
+ */
+#ifndef KDSIM_RUN_H
+#define KDSIM_RUN_H
+
+#include "tests/kdsim/stub.h"
+
+/* The debugger continued the stopped target; trace: one instruction of
+ * the processor that reported the stop, then a single-step exception. */
+void sim_run_resume(struct sim_stub *s, int trace);
+/* The target stopped by itself (break-in): no more slices. */
+void sim_run_halt(struct sim_stub *s);
+/* The processor a break-in stops: one with code running, else 0. */
+unsigned sim_run_break_cpu(const struct sim_stub *s);
+
+#endif
