@@ -1,0 +1,346 @@
+/*
+ * Stack commands: k and its variants (kb kv kp kn kL and combinations such
+ * as knL or kvn, a frame count, k= BasePtr StackPtr InstructionPtr) and
+ * .frame, in WinDbg's layout: x86 "ChildEBP RetAddr  Args to Child" and
+ * x64 "Child-SP RetAddr Call Site" (": Args to Child :" with kb/kv), with
+ * the warnings WinDbg prints where frames may be wrong. A thin layer over
+ * kd_stack_walk (kd/stack.c).
+ *
+ * kp shows the same arguments as kb: parameter names and types from the
+ * PDB are not used yet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kd/command.h"
+#include "kd/expr.h"
+#include "kd/register_display.h"
+#include "kd/stack.h"
+
+#define DEFAULT_FRAMES 0x100
+#define MAX_FRAMES 0x10000
+#define FRAME_SLOT "stack.frame"
+
+struct k_opts {
+	int args;       /* b, v, p, P */
+	int verbose;    /* v: FPO and trap annotations */
+	int numbers;    /* n */
+	int have_start; /* k= */
+	struct kd_context start;
+	uint64_t count;
+};
+
+/* Which modifiers the command word holds ("knL" -> n, L). */
+static int parse_name(const char *name, struct k_opts *o)
+{
+	for (const char *p = name + 1; *p; p++) {
+		switch (*p) {
+		case 'b': case 'p': case 'P': o->args = 1; break;
+		case 'v': o->args = 1; o->verbose = 1; break;
+		case 'n': o->numbers = 1; break;
+		case 'L': case 'l': case 'f': case 'c': break;
+		default: return KD_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int eval_value(struct kd_engine *eng, const char **p, uint64_t *v)
+{
+	char msg[300];
+	const char *end;
+	int rc = kd_eval_msg(eng, *p, v, &end, msg, sizeof msg);
+	if (rc < 0) {
+		kd_eprintf(eng, "%s\n", msg);
+		return rc;
+	}
+	*p = kd_skip_spaces(end);
+	return 0;
+}
+
+/* "= BasePtr StackPtr InstructionPtr" (x86) or "= StackPtr [InstructionPtr]"
+ * (x64), then an optional frame count. */
+static int parse_args(struct kd_engine *eng, const char *args, struct k_opts *o)
+{
+	const char *p = kd_skip_spaces(args);
+	o->count = DEFAULT_FRAMES;
+	if (*p == '=') {
+		uint64_t v[3];
+		int n = 0, rc;
+		int x64 = kd_engine_machine(eng) == KD_MACHINE_AMD64;
+		p = kd_skip_spaces(p + 1);
+		while (n < (x64 ? 2 : 3) && *p && *p != ';') {
+			if ((rc = eval_value(eng, &p, &v[n])) < 0)
+				return rc;
+			n++;
+		}
+		if ((rc = kd_get_context(eng, &o->start)) < 0) {
+			kd_eprintf(eng, "Unable to get the register context: %s\n", kd_strerror(rc));
+			return rc;
+		}
+		if (x64) {
+			if (n < 1)
+				goto usage;
+			o->start.u.x64.Rsp = v[0];
+			if (n == 2) {
+				o->start.u.x64.Rip = v[1];
+			} else {
+				/* Only a stack pointer: the return address it points at
+				 * starts the walk. */
+				uint64_t ip;
+				if (kd_read_pointer(eng, v[0], &ip) < 0) {
+					kd_eprintf(eng, "Unable to read the stack at %llx\n", (unsigned long long)v[0]);
+					return KD_EUNREADABLE;
+				}
+				o->start.u.x64.Rip = ip;
+				o->start.u.x64.Rsp = v[0] + 8;
+			}
+		} else {
+			if (n < 3)
+				goto usage;
+			o->start.u.x86.Ebp = (uint32_t)v[0];
+			o->start.u.x86.Esp = (uint32_t)v[1];
+			o->start.u.x86.Eip = (uint32_t)v[2];
+		}
+		o->have_start = 1;
+	}
+	if (*p && *p != ';') {
+		int rc = eval_value(eng, &p, &o->count);
+		if (rc < 0)
+			return rc;
+		if (o->count == 0)
+			o->count = 1;
+		if (o->count > MAX_FRAMES)
+			o->count = MAX_FRAMES;
+	}
+	if (*p && *p != ';') {
+		kd_eprintf(eng, "Syntax error at '%s'\n", p);
+		return KD_EINVAL;
+	}
+	return 0;
+usage:
+	kd_eprintf(eng, "Usage: k[b|v|p|n|L] = %s [FrameCount]\n",
+	           kd_engine_machine(eng) == KD_MACHINE_AMD64 ? "StackPtr [InstructionPtr]"
+	                                                      : "BasePtr StackPtr InstructionPtr");
+	return KD_EINVAL;
+}
+
+/* The names of images whose frames came from a heuristic scan or without
+ * unwind information, "a, b". */
+static void missing_images(const struct kd_stack_frame *f, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].missing[0] || !(f[i].flags & (KD_FRAME_HEURISTIC | KD_FRAME_NO_INFO)))
+			continue;
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcmp(f[j].missing, f[i].missing) == 0 && (f[j].flags & (KD_FRAME_HEURISTIC | KD_FRAME_NO_INFO));
+		if (dup)
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", f[i].missing);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* The warnings WinDbg prints before the first frame they concern. */
+struct warn_state {
+	int unwind, module, heuristic;
+};
+
+static void frame_warnings(struct kd_engine *eng, const struct kd_stack_frame *all, size_t n, size_t i,
+                           struct warn_state *w)
+{
+	const struct kd_stack_frame *f = &all[i];
+	if (!w->module && !kd_engine_module_by_addr(eng, f->ip)) {
+		kd_printf(eng, "WARNING: Frame IP not in any known module. Following frames may be wrong.\n");
+		w->module = 1;
+	}
+	if (!w->unwind && (f->flags & (KD_FRAME_NO_INFO | KD_FRAME_HEURISTIC))) {
+		kd_printf(eng, "WARNING: Stack unwind information not available. Following frames may be wrong.\n");
+		w->unwind = 1;
+	}
+	if (!w->heuristic && (f->flags & KD_FRAME_HEURISTIC)) {
+		char names[512];
+		missing_images(all, n, names, sizeof names);
+		if (names[0])
+			kd_printf(eng, "NOTE: No unwind data for %s: the frames below were found by a heuristic "
+			               "scan of the stack and may be wrong.\n", names);
+		else
+			kd_printf(eng, "NOTE: The frames below were found by a heuristic scan of the stack and may be wrong.\n");
+		w->heuristic = 1;
+	}
+}
+
+static void call_site(struct kd_engine *eng, uint64_t ip, char *buf, size_t n)
+{
+	if (kd_format_symbol(eng, ip, buf, n) < 0 || !buf[0])
+		snprintf(buf, n, "0x%llx", (unsigned long long)ip);
+}
+
+static void print_header(struct kd_engine *eng, const struct k_opts *o)
+{
+	const char *num = o->numbers ? " # " : "";
+	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {
+		if (o->args)
+			kd_printf(eng, "%sChild-SP          RetAddr           : Args to Child                        "
+			               "                                   : Call Site\n", num);
+		else
+			kd_printf(eng, "%sChild-SP          RetAddr           Call Site\n", num);
+	} else {
+		kd_printf(eng, "%sChildEBP RetAddr%s\n", num, o->args ? "  Args to Child              " : "");
+	}
+}
+
+static void print_frame(struct kd_engine *eng, const struct k_opts *o, const struct kd_stack_frame *f, size_t i)
+{
+	char site[600], num[8] = "";
+	call_site(eng, f->ip, site, sizeof site);
+	if (o->numbers)
+		snprintf(num, sizeof num, "%02zx ", i);
+	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {
+		char a[20], b[20], c[4][20], note[80] = "";
+		if (o->verbose && (f->flags & KD_FRAME_TRAP))
+			snprintf(note, sizeof note, " (TrapFrame @ %s)", kd_format_addr(eng, f->trap_frame, a));
+		kd_format_addr(eng, f->sp, a);
+		kd_format_addr(eng, f->ret, b);
+		if (o->args) {
+			for (int k = 0; k < 4; k++)
+				kd_format_addr(eng, f->args[k], c[k]);
+			kd_printf(eng, "%s%s %s : %s %s %s %s : %s%s\n", num, a, b, c[0], c[1], c[2], c[3], site, note);
+		} else {
+			kd_printf(eng, "%s%s %s %s%s\n", num, a, b, site, note);
+		}
+		return;
+	}
+	uint32_t fp = (uint32_t)f->fp, ret = (uint32_t)f->ret;
+	if (!o->args) {
+		kd_printf(eng, "%s%08x %08x %s\n", num, fp, ret, site);
+		return;
+	}
+	char note[64] = "";
+	if (o->verbose && f->fpo[0])
+		snprintf(note, sizeof note, " (FPO: %s)", f->fpo);
+	kd_printf(eng, "%s%08x %08x %08x %08x %08x %s%s\n", num, fp, ret, (uint32_t)f->args[0],
+	          (uint32_t)f->args[1], (uint32_t)f->args[2], site, note);
+}
+
+static int need_stopped_target(struct kd_engine *eng, const char *name)
+{
+	if (kd_engine_target(eng))
+		return 0;
+	kd_eprintf(eng, "%s: %s\n", name, kd_strerror(KD_EDISCONNECTED));
+	return KD_EDISCONNECTED;
+}
+
+static int walk(struct kd_engine *eng, const struct kd_context *start, size_t max,
+                struct kd_stack_frame **out, size_t *n)
+{
+	struct kd_stack_frame *f = calloc(max, sizeof *f);
+	if (!f)
+		return KD_ENOMEM;
+	int rc = kd_stack_walk(eng, start, f, max, n);
+	if (rc < 0) {
+		free(f);
+		kd_eprintf(eng, "Unable to walk the stack: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+static int cmd_k(struct kd_engine *eng, const char *name, const char *args)
+{
+	struct k_opts o;
+	memset(&o, 0, sizeof o);
+	int rc;
+	if ((rc = need_stopped_target(eng, name)) < 0)
+		return rc;
+	if (parse_name(name, &o) < 0) {
+		kd_eprintf(eng, "Unknown stack command '%s'\n", name);
+		return KD_EINVAL;
+	}
+	if ((rc = parse_args(eng, args, &o)) < 0)
+		return rc;
+	struct kd_stack_frame *f;
+	size_t n;
+	if ((rc = walk(eng, o.have_start ? &o.start : NULL, (size_t)o.count, &f, &n)) < 0)
+		return rc;
+	if (!o.have_start && kd_context_is_overridden(eng))
+		kd_printf(eng, "*** Stack trace for last set context - .thread/.cxr resets it\n");
+	print_header(eng, &o);
+	struct warn_state w = { 0, 0, 0 };
+	for (size_t i = 0; i < n && !kd_engine_canceled(eng); i++) {
+		frame_warnings(eng, f, n, i, &w);
+		print_frame(eng, &o, &f[i], i);
+	}
+	free(f);
+	return 0;
+}
+
+/* .frame [/r] [FrameNumber]: select (and show) a frame of the current
+ * stack; /r adds the registers the unwind restored for it. */
+static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
+{
+	int rc, regs = 0;
+	if ((rc = need_stopped_target(eng, name)) < 0)
+		return rc;
+	const char *p = kd_skip_spaces(args);
+	if (p[0] == '/' && (p[1] == 'r' || p[1] == 'R')) {
+		regs = 1;
+		p = kd_skip_spaces(p + 2);
+	}
+	size_t *cur = kd_engine_ext_zalloc(eng, FRAME_SLOT, sizeof *cur);
+	if (!cur)
+		return KD_ENOMEM;
+	uint64_t want = *cur;
+	if (*p && *p != ';' && (rc = eval_value(eng, &p, &want)) < 0)
+		return rc;
+	struct kd_stack_frame *f;
+	size_t n;
+	if ((rc = walk(eng, NULL, want < MAX_FRAMES ? (size_t)want + 1 : MAX_FRAMES, &f, &n)) < 0)
+		return rc;
+	if (want >= n) {
+		free(f);
+		kd_eprintf(eng, "Frame %llx not found\n", (unsigned long long)want);
+		return KD_ENOTFOUND;
+	}
+	*cur = (size_t)want;
+	struct k_opts o = { .numbers = 1 };
+	print_frame(eng, &o, &f[want], (size_t)want);
+	if (regs)
+		kd_show_context(eng, &f[want].ctx, 0);
+	free(f);
+	return 0;
+}
+
+#define K(n, s) { n, cmd_k, n " [= Start...] [FrameCount]", s }
+
+const struct kd_command kd_cmds_stack[] = {
+	K("k", "stack trace of the current context"),
+	K("kb", "stack trace with the first three arguments"),
+	K("kv", "stack trace with arguments, FPO and trap-frame data"),
+	K("kp", "stack trace with parameters (as kb)"),
+	K("kn", "stack trace with frame numbers"),
+	K("kL", "stack trace without source lines"),
+	K("kbn", "kb with frame numbers"),
+	K("knb", "kb with frame numbers"),
+	K("kvn", "kv with frame numbers"),
+	K("knv", "kv with frame numbers"),
+	K("kpn", "kp with frame numbers"),
+	K("knp", "kp with frame numbers"),
+	K("knL", "frame numbers, no source lines"),
+	K("kLn", "frame numbers, no source lines"),
+	K("kbL", "kb without source lines"),
+	K("kvL", "kv without source lines"),
+	K("kpL", "kp without source lines"),
+	K("kbnL", "kb with frame numbers, no source lines"),
+	K("kvnL", "kv with frame numbers, no source lines"),
+	K("kpnL", "kp with frame numbers, no source lines"),
+	{ ".frame", cmd_frame, ".frame [/r] [FrameNumber]", "select a stack frame; /r shows its registers" },
+	{ NULL, NULL, NULL, NULL },
+};
