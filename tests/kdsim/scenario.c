@@ -10,8 +10,6 @@
  *   gdtr BASE LIMIT                     every processor's GDTR (x86)
  *   chain86 CPU STACK FRAME...          an x86 call chain through mapped images
  *                                       (tests/kdsim/chain_x86.c)
- *   chain86 CPU STACK FRAME...          an x86 call chain through mapped images
- *                                       (tests/kdsim/chain_x86.c)
  *   image FILE BASE / event ...         a PE file mapped / what the running
  *                                       target does (tests/kdsim/script.c)
  *
@@ -29,7 +27,6 @@
 
 #include "arch/frames.h"
 #include "kd/error.h"
-#include "tests/kdsim/chain_x86.h"
 #include "tests/kdsim/chain_x86.h"
 #include "tests/kdsim/script.h"
 
@@ -245,8 +242,6 @@ static int load_line(struct sim_machine *m, char **w, int n, char *bad, size_t b
 	}
 	if (strcmp(w[0], "image") == 0 || strcmp(w[0], "event") == 0)
 		return sim_script_directive(m, w, n, bad, badlen);
-	if (strcmp(w[0], "chain86") == 0)
-		return sim_chain_x86(m, w, n, bad, badlen);
 	if (strcmp(w[0], "chain86") == 0)
 		return sim_chain_x86(m, w, n, bad, badlen);
 	snprintf(bad, badlen, "unknown directive '%s'", w[0]);
