@@ -276,10 +276,10 @@ int sim_script_load_text(struct sim_script *s, const struct sim_machine *m, cons
 		if (hash)
 			*hash = '\0';
 		char *p = line + strspn(line, " \t\r");
-		if (strncmp(p, "event", 5) || (p[5] != ' ' && p[5] != '\t'))
+		if (strncmp(p, "event", 5) || (p[5] != ' ' && p[5] != '\t' && p[5] != '\r' && p[5] != '\0'))
 			continue;
 		char bad[256];
-		if (sim_script_parse_event(m, p + 6, ev, bad, sizeof bad) < 0)
+		if (sim_script_parse_event(m, p + 5, ev, bad, sizeof bad) < 0)
 			rc = kd_fail(err, errlen, KD_EFORMAT, "%s:%d: %s", name, lineno, bad);
 		else if (add_event(s, ev) < 0)
 			rc = kd_fail(err, errlen, KD_ENOTSUP, "%s:%d: more than %d events", name, lineno, MAX_EVENTS);
