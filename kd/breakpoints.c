@@ -217,12 +217,17 @@ int kd_bp_parse_args(const char *args, int is_ba, struct kd_bp_args *out, char *
 		p = skip_blanks(p);
 	}
 	if (is_ba) {
-		char acc[8], size[8];
-		if (take_word(&p, acc, sizeof acc) < 0 || strlen(acc) != 1 || !strchr("erwi", tolower((unsigned char)acc[0])))
+		/* "w4" or "w 4", as WinDbg takes both. */
+		char acc[8], size[8] = "";
+		if (take_word(&p, acc, sizeof acc) < 0 || !strchr("erwiERWI", acc[0]) || strlen(acc) > 2)
 			return kd_fail(err, errlen, KD_EINVAL, "ba needs an access type: e, r, w or i");
 		out->access = (char)tolower((unsigned char)acc[0]);
 		p = skip_blanks(p);
-		if (take_word(&p, size, sizeof size) < 0 || strlen(size) != 1 || !strchr("1248", size[0]))
+		if (acc[1])
+			size[0] = acc[1], size[1] = '\0';
+		else if (take_word(&p, size, sizeof size) < 0)
+			size[0] = '\0';
+		if (strlen(size) != 1 || !strchr("1248", size[0]))
 			return kd_fail(err, errlen, KD_EINVAL, "ba needs a size: 1, 2, 4 or 8");
 		out->size = (unsigned)(size[0] - '0');
 		p = skip_blanks(p);

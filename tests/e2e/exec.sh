@@ -1,3 +1,147 @@
 #!/bin/sh
-# placeholder, replaced below
-exit 77
+# Execution control end to end, on x64 and x86, over KDCOM (unix socket)
+# and KDNET (UDP): kdsim runs scripted code (tests/kdsim/scenarios/
+# exec-*.kds plus a load of the real xframe_eh_dll.dll) and kd must
+#  - stop at a bp with the right registers (rax/eax set by the code),
+#  - show the original bytes in db/u while stopped (no 0xCC of its own),
+#  - step over a call with p (the callee ran), into one with t, back out
+#    with gu (the caller's next instruction),
+#  - fire ba w4 on a scripted write,
+#  - fire a bu set before the module loaded, at the address the PDB gives,
+#  - leave target memory clean after bc * + g and after q (kdsim
+#    --check-clean looks at its memory).
+. "$KD_SRCDIR/tests/e2e/lib.sh"
+
+DATA=${KD_DATA:-}
+if ! "$KDSIM" --help 2>&1 | grep -q -- --check-clean; then
+	echo "kdsim has no --check-clean yet: skipping"
+	exit 77
+fi
+if [ -z "$DATA" ] || [ ! -r "$DATA/pe/x64/xframe_eh_dll.dll" ]; then
+	echo "KD_DATA not set or the xframe_eh_dll images are missing: skipping"
+	exit 77
+fi
+if ! command -v llvm-pdbutil-14 >/dev/null || ! command -v llvm-readobj-14 >/dev/null; then
+	echo "llvm-pdbutil-14/llvm-readobj-14 not installed: skipping"
+	exit 77
+fi
+
+# The address of a function of the DLL loaded at BASE, from the PDB and
+# the section table (not from kd).
+func_rva() { # dir name
+	off=$(llvm-pdbutil-14 dump -symbols "$1/xframe_eh_dll.pdb" |
+		awk -v f="\`$2\`" '/S_[GL]PROC32/ && index($0, f) {getline; sub(/.*addr = /, ""); sub(/,.*/, ""); print; exit}')
+	sec=$(echo "$off" | awk -F: '{print $1 + 0}')
+	secoff=$(echo "$off" | awk -F: '{print $2 + 0}')
+	va=$(llvm-readobj-14 --sections "$1/xframe_eh_dll.dll" | awk -v n="$sec" '/Section \{/ {k++} k == n && /VirtualAddress:/ {print $2; exit}')
+	echo $((va + secoff))
+}
+
+# expect_in FILE TEXT DESCRIPTION: some line of kd's output contains TEXT
+expect_in() {
+	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "  expected text: $2"; sed 's/^/  | /' "$1" | head -80; fi
+}
+
+session() { # name arch transport
+	name=$1 arch=$2 transport=$3
+	# x64 addresses as a fixed high half and a low half the shell can add to
+	if [ "$arch" = x64 ]; then
+		hi=fffff800; w=16; ip=rip; ax=rax; dx=rdx
+		code=$((0x12700000)) dll=$((0x14000000))
+		tick() { printf '%s`%08x' $hi "$1"; }
+	else
+		hi=; w=8; ip=eip; ax=eax; dx=edx
+		code=$((0x82900000)) dll=$((0x84000000))
+		tick() { printf '%08x' "$1"; }
+	fi
+	addr() { printf '%s%08x' "$hi" "$1"; }
+	val() { printf '%0*x' $w "$1"; }
+	dir=$DATA/pe/$arch
+	entry=$((dll + $(func_rva "$dir" _DllMainCRTStartup)))
+	size=$(llvm-readobj-14 --file-headers "$dir/xframe_eh_dll.dll" | awk '/SizeOfImage:/ {print $2; exit}')
+	# kd attaches at the first event (a breakpoint exception at the code's
+	# hlt), then the code and data of the scenario run; then the module
+	# load, its entry point and a last breakpoint exception.
+	printf 'event exception 0 80000003 %s first\n' "$(addr $((code + 0x15)))" > "$TMP/$name.kds"
+	cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds" >> "$TMP/$name.kds"
+	printf 'event load xframe_eh_dll %s %x \\SystemRoot\\system32\\drivers\\xframe_eh_dll.dll %s\n' \
+		"$(addr $dll)" "$size" "$dir/xframe_eh_dll.dll" >> "$TMP/$name.kds"
+	printf 'event run 0 %s\n' "$(addr $entry)" >> "$TMP/$name.kds"
+	printf 'event exception 0 80000003 %s first\n' "$(addr $((code + 0x14)))" >> "$TMP/$name.kds"
+	data=$((code + 0x100000))
+	if [ "$transport" = udp ]; then
+		port=$(( 30000 + ($$ + ${#name}) % 20000 ))
+		start_sim --udp 127.0.0.1:$port --key 1a.2b.3c.4d --arch "$arch" --scenario "$TMP/$name.kds" --check-clean \
+			|| not_ok "$name: kdsim starts"
+		conn="net:port=$port,key=1a.2b.3c.4d"
+	else
+		start_sim --pipe "$TMP/$name.sock" --arch "$arch" --scenario "$TMP/$name.kds" --check-clean \
+			|| not_ok "$name: kdsim starts"
+		conn="com:pipe,port=$TMP/$name.sock"
+	fi
+	c=$(addr $code)
+	cmds="bp $c+5; bu xframe_eh_dll!_DllMainCRTStartup; ba w4 $(addr $data); bl; g; r $ip; r $ax"
+	cmds="$cmds; db $c L8; u $c+5 L1; p; r $ip; r $dx; t; t; r $ip; gu; r $ip"
+	cmds="$cmds; g; .echo after-write; g; r $ip; .echo before-final; bc *; g; q"
+	timeout 90 "$KD" -k "$conn" -y "$dir" -c "$cmds" < /dev/null > "$TMP/$name.out" 2> "$TMP/$name.err"
+	rc=$?
+	[ $rc -eq 0 ] && ok "$name: kd exits 0" || { not_ok "$name: kd exits 0 (got $rc)"; sed 's/^/  | /' "$TMP/$name.err" | head -20; }
+	expect "$TMP/$name.out" "     0 e Disable Clear  $(tick $((code + 5)))     0001 (0001)" "$name: bl lists the bp"
+	expect "$TMP/$name.out" "     1 e Disable Clear  u$(printf '%*s' $([ $arch = x64 ] && echo 17 || echo 8) '')     0001 (0001) (xframe_eh_dll!_DllMainCRTStartup)" \
+		"$name: bl lists the bu as unresolved"
+	expect "$TMP/$name.out" "     2 e Disable Clear  $(tick $data) w 4 0001 (0001)" "$name: bl lists the ba"
+	expect "$TMP/$name.out" "Breakpoint 0 hit" "$name: bp + g stops at the bp"
+	expect "$TMP/$name.out" "$ip=$(addr $((code + 5)))" "$name: the instruction pointer is the bp's address"
+	expect "$TMP/$name.out" "$ax=$(val 1)" "$name: the code's registers (mov eax,1 ran)"
+	expect "$TMP/$name.out" "$(tick $code)  b8 01 00 00 00 e8 16 00                          ........" \
+		"$name: db shows the original bytes, not kd's 0xCC"
+	expect "$TMP/$name.out" "$(tick $((code + 5))) e816000000      call    $(tick $((code + 0x20)))" \
+		"$name: u shows the original call"
+	expect "$TMP/$name.out" "$ip=$(addr $((code + 0xa)))" "$name: p over the call lands after it"
+	expect "$TMP/$name.out" "$dx=$(val 3)" "$name: p ran the callee (mov edx,3)"
+	expect "$TMP/$name.out" "$ip=$(addr $((code + 0x20)))" "$name: t steps into the call"
+	expect "$TMP/$name.out" "$ip=$(addr $((code + 0x14)))" "$name: gu returns to the caller"
+	sed -n '/^after-write/q;p' "$TMP/$name.out" | grep -qx "Breakpoint 2 hit" \
+		&& ok "$name: ba w4 fires on the scripted write" || { not_ok "$name: ba w4 fires on the scripted write"; sed 's/^/  | /' "$TMP/$name.out" | tail -40; }
+	sed -n '/^after-write/,$p' "$TMP/$name.out" | grep -qx "Breakpoint 1 hit" \
+		&& ok "$name: bu fires once kdsim loads the module" || { not_ok "$name: bu fires once kdsim loads the module"; sed 's/^/  | /' "$TMP/$name.out" | tail -30; }
+	expect "$TMP/$name.out" "xframe_eh_dll!_DllMainCRTStartup:" "$name: the bu stop is named from the PDB"
+	expect "$TMP/$name.out" "$ip=$(addr $entry)" "$name: the bu stop is at the entry point the PDB gives"
+	sed -n '/^before-final/,$p' "$TMP/$name.out" | grep -qx "$(tick $((code + 0x14))) 90              nop" \
+		&& ok "$name: after bc * + g the target runs on to its next event" \
+		|| { not_ok "$name: after bc * + g the target runs on to its next event"; sed 's/^/  | /' "$TMP/$name.out" | tail -20; }
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	if grep -q "breakpoint byte left" "$TMP/sim.out"; then
+		not_ok "$name: no breakpoint byte left in target memory"; sed 's/^/  | /' "$TMP/sim.out"
+	elif grep -q "kdsim: memory clean" "$TMP/sim.out"; then
+		ok "$name: no breakpoint byte left in target memory"
+	else
+		not_ok "$name: kdsim reported on its memory"; sed 's/^/  | /' "$TMP/sim.out"
+	fi
+}
+
+# q while breakpoints are set (and were in memory while the target ran)
+quit_session() { # arch
+	arch=$1
+	if [ "$arch" = x64 ]; then code=fffff80012700000; else code=82900000; fi
+	{ printf 'event exception 0 80000003 %s first\n' "$(echo $code | sed 's/0000$/0015/')"
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds"; } > "$TMP/q$arch.kds"
+	start_sim --pipe "$TMP/q$arch.sock" --arch "$arch" --scenario "$TMP/q$arch.kds" \
+		--check-clean || not_ok "q-$arch: kdsim starts"
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/q$arch.sock" -c "bp $code+5; bp $code+20; g; q" \
+		< /dev/null > "$TMP/q$arch.out" 2>&1
+	expect "$TMP/q$arch.out" "Breakpoint 0 hit" "q-$arch: stopped at the bp"
+	sleep 0.2
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	grep -q "kdsim: memory clean" "$TMP/sim.out" && ! grep -q "breakpoint byte left" "$TMP/sim.out" \
+		&& ok "q-$arch: no breakpoint byte left after q" \
+		|| { not_ok "q-$arch: no breakpoint byte left after q"; sed 's/^/  | /' "$TMP/sim.out"; }
+}
+
+session pipe-x64 x64 pipe
+session pipe-x86 x86 pipe
+session net-x64 x64 udp
+session net-x86 x86 udp
+quit_session x64
+quit_session x86
+[ $failures -eq 0 ]

@@ -64,13 +64,17 @@ static void test_args(void **state)
 	assert_int_equal(kd_bp_parse_args("poi(esp+4) \"kb\"", 0, &a, err, sizeof err), 0);
 	assert_string_equal(a.addr, "poi(esp+4)");
 	assert_string_equal(a.command, "kb");
-	assert_int_equal(kd_bp_parse_args("w4 fffff800`12345678", 1, &a, err, sizeof err), KD_EINVAL);
+	assert_int_equal(kd_bp_parse_args("w4 fffff800`12345678", 1, &a, err, sizeof err), 0);
+	assert_int_equal(a.access, 'w');
+	assert_int_equal(a.size, 4);
 	assert_int_equal(kd_bp_parse_args("w 4 fffff800`12345678", 1, &a, err, sizeof err), 0);
 	assert_int_equal(a.access, 'w');
 	assert_int_equal(a.size, 4);
 	assert_string_equal(a.addr, "fffff800`12345678");
 	assert_int_equal(kd_bp_parse_args("x 4 1000", 1, &a, err, sizeof err), KD_EINVAL);
 	assert_int_equal(kd_bp_parse_args("r 3 1000", 1, &a, err, sizeof err), KD_EINVAL);
+	assert_int_equal(kd_bp_parse_args("r16 1000", 1, &a, err, sizeof err), KD_EINVAL);
+	assert_int_equal(kd_bp_parse_args("e", 1, &a, err, sizeof err), KD_EINVAL);
 	assert_int_equal(kd_bp_parse_args("foo \"unterminated", 0, &a, err, sizeof err), KD_EINVAL);
 	assert_int_equal(kd_bp_parse_args("foo 1 2", 0, &a, err, sizeof err), KD_EINVAL);
 	/* alignment and size rules of the debug registers */
