@@ -1,7 +1,8 @@
 /*
  * Looking up an address in the x64 exception directory (.pdata) of an
  * image in target memory: RUNTIME_FUNCTION {BeginAddress, EndAddress,
- * UnwindData} entries sorted by address, and UNWIND_INFO chaining
+ * UnwindData} entries sorted by address, indirect entries (UnwindData
+ * with bit 0 set names another entry), and UNWIND_INFO chaining
  * (UNW_FLAG_CHAININFO: the parent RUNTIME_FUNCTION follows the unwind
  * codes) back to the function's primary entry.
  */
@@ -27,8 +28,15 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t addr,
-                        uint64_t *begin, uint64_t *end)
+static void unpack(const uint8_t *e, struct kd_x64_runtime_function *rf)
+{
+	rf->begin = le32(e);
+	rf->end = le32(e + 4);
+	rf->unwind = le32(e + 8);
+}
+
+int kd_x64_pdata_entry(const struct kd_disasm_env *env, uint64_t base, uint64_t addr,
+                       struct kd_x64_runtime_function *out, uint32_t *image_size_out)
 {
 	uint8_t dos[0x40];
 	int rc = read_all(env, base, dos, sizeof dos);
@@ -50,6 +58,8 @@ int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t
 	if (opt[0] != 0x0b || opt[1] != 0x02) /* PE32+ */
 		return KD_EFORMAT;
 	uint32_t image_size = le32(opt + 56);
+	if (image_size_out)
+		*image_size_out = image_size;
 	uint32_t ndirs = le32(opt + 108);
 	if (ndirs < 4)
 		return KD_ENOTFOUND;
@@ -79,28 +89,45 @@ int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t
 	}
 	if (!found)
 		return KD_ENOTFOUND;
+	/* An indirect entry: UnwindData names another RUNTIME_FUNCTION. */
+	for (int i = 0; i < MAX_CHAIN && (le32(e + 8) & 1); i++) {
+		uint32_t at = le32(e + 8) & ~1u;
+		if (image_size < 12 || at > image_size - 12)
+			return KD_EFORMAT;
+		if ((rc = read_all(env, base + at, e, 12)) < 0)
+			return rc;
+	}
+	unpack(e, out);
+	if (out->unwind & 1)
+		return KD_EFORMAT;
+	return 0;
+}
+
+int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t addr,
+                        uint64_t *begin, uint64_t *end)
+{
+	struct kd_x64_runtime_function rf;
+	uint32_t image_size = 0;
+	int rc = kd_x64_pdata_entry(env, base, addr, &rf, &image_size);
+	if (rc < 0)
+		return rc;
 	/* Follow chained unwind information to the primary entry. */
 	for (int i = 0; i < MAX_CHAIN; i++) {
-		uint32_t unwind = le32(e + 8);
-		uint8_t ui[4];
-		if (unwind & 1) {
-			/* An indirect entry: UnwindData names another RUNTIME_FUNCTION. */
-			if ((unwind & ~1u) > image_size - 12 || read_all(env, base + (unwind & ~1u), e, 12) < 0)
-				break;
-			continue;
-		}
-		if (unwind > image_size - 4 || read_all(env, base + unwind, ui, sizeof ui) < 0)
+		uint8_t ui[4], e[12];
+		if (image_size < 4 || rf.unwind > image_size - 4 || read_all(env, base + rf.unwind, ui, sizeof ui) < 0)
 			break;
 		if (!((ui[0] >> 3) & UNW_FLAG_CHAININFO))
 			break;
-		uint32_t parent = unwind + 4 + (uint32_t)((ui[2] + 1u) & ~1u) * 2;
-		if (parent > image_size - 12 || read_all(env, base + parent, e, 12) < 0)
+		uint32_t parent = rf.unwind + 4 + (uint32_t)((ui[2] + 1u) & ~1u) * 2;
+		if (image_size < 12 || parent > image_size - 12 || read_all(env, base + parent, e, 12) < 0)
+			break;
+		unpack(e, &rf);
+		if (rf.unwind & 1)
 			break;
 	}
-	uint32_t b = le32(e), en = le32(e + 4);
-	if (b >= en || en > image_size)
+	if (rf.begin >= rf.end || rf.end > image_size)
 		return KD_EFORMAT;
-	*begin = base + b;
-	*end = base + en;
+	*begin = base + rf.begin;
+	*end = base + rf.end;
 	return 0;
 }

@@ -1,1 +1,6 @@
 # x64 unwinding from .pdata/.xdata, and kdsim call chains through real images.
+libkd_a_SOURCES += arch/unwind_x64.h arch/unwind_x64.c kd/stack_x64.c
+
+check_PROGRAMS += tests/unit/test_unwind_x64
+tests_unit_test_unwind_x64_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_unwind_x64
