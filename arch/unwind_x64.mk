@@ -4,3 +4,6 @@ libkd_a_SOURCES += arch/unwind_x64.h arch/unwind_x64.c kd/stack_x64.c
 check_PROGRAMS += tests/unit/test_unwind_x64
 tests_unit_test_unwind_x64_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_unwind_x64
+
+# kdsim: x64 call chains through real images (chain64 scenario directive).
+tests_kdsim_kdsim_SOURCES += tests/kdsim/chain_x64.c tests/kdsim/chain_x64.h

@@ -10,6 +10,8 @@
  *   gdtr BASE LIMIT                     every processor's GDTR (x86)
  *   chain86 CPU STACK FRAME...          an x86 call chain through mapped images
  *                                       (tests/kdsim/chain_x86.c)
+ *   chain64 CPU RSP FRAME...            an x64 call chain through mapped images
+ *                                       (tests/kdsim/chain_x64.c)
  *   image FILE BASE / event ...         a PE file mapped / what the running
  *                                       target does (tests/kdsim/script.c)
  *
@@ -27,6 +29,7 @@
 
 #include "arch/frames.h"
 #include "kd/error.h"
+#include "tests/kdsim/chain_x64.h"
 #include "tests/kdsim/chain_x86.h"
 #include "tests/kdsim/script.h"
 
@@ -244,6 +247,8 @@ static int load_line(struct sim_machine *m, char **w, int n, char *bad, size_t b
 		return sim_script_directive(m, w, n, bad, badlen);
 	if (strcmp(w[0], "chain86") == 0)
 		return sim_chain_x86(m, w, n, bad, badlen);
+	if (strcmp(w[0], "chain64") == 0)
+		return sim_chain_x64(m, w, n, bad, badlen);
 	snprintf(bad, badlen, "unknown directive '%s'", w[0]);
 	return -1;
 }
