@@ -7,8 +7,9 @@
  *     also known by name when the PDB has no such record;
  *   - a FrameData (FPO v2) record: its postfix program computes the
  *     caller's EIP, ESP, EBP and saved registers;
- *   - an old FPO record of a frame-pointer-omitted function: locals and
- *     saved registers sit between ESP and the return address;
+ *   - an old FPO record (of the PDB, or of the image's debug directory
+ *     in older kernels) of a frame-pointer-omitted function: saved
+ *     registers and locals sit between ESP and the return address;
  *   - otherwise the EBP chain ([ebp] the caller's EBP, [ebp+4] the return
  *     address), flagged KD_FRAME_NO_INFO when the module has no PDB.
  * Where a computed return-address slot holds nothing that looks like one,
@@ -24,7 +25,9 @@
 #include <string.h>
 
 #include "arch/frames.h"
+#include "kd/bytes.h"
 #include "symbols/pdb.h"
+#include "symbols/pe.h"
 #include "symbols/symbols.h"
 
 #define X86_KPCR_GDT 0xffdff03cu
@@ -417,6 +420,43 @@ static const struct kd_pdb_frame_data *find_frame_data(struct kd_pdb *pdb, uint3
 	return best;
 }
 
+/* Images of older kernels carry FPO_DATA themselves, in a debug directory
+ * entry of type IMAGE_DEBUG_TYPE_FPO: the record covering rva into *out
+ * (returns 1), 0 when none covers it; *have is set when the image has
+ * such records at all. */
+#define IMAGE_DEBUG_TYPE_FPO 3
+#define IMAGE_FPO_MAX 0x10000u
+
+static int image_fpo(struct kd_pe *pe, uint32_t rva, struct kd_pdb_fpo *out, int *have)
+{
+	uint32_t dir, size;
+	int found = 0;
+	*have = 0;
+	if (kd_pe_data_directory(pe, 6, &dir, &size) < 0 || !dir)
+		return 0;
+	for (uint32_t e = 0; e + 28 <= size && e < 16 * 28; e += 28) {
+		uint8_t d[28];
+		if (kd_pe_read_rva(pe, dir + e, d, sizeof d) < 0)
+			break;
+		uint32_t type = kd_le32(d + 12), len = kd_le32(d + 16), at = kd_le32(d + 20);
+		if (type != IMAGE_DEBUG_TYPE_FPO || !at)
+			continue;
+		uint32_t n = len / 16 < IMAGE_FPO_MAX ? len / 16 : IMAGE_FPO_MAX;
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t r[16];
+			if (kd_pe_read_rva(pe, at + 16 * i, r, sizeof r) < 0)
+				break;
+			*have = 1;
+			uint32_t start = kd_le32(r), proc = kd_le32(r + 4);
+			if (rva >= start && rva - start < proc && (!found || start > out->start)) {
+				*out = (struct kd_pdb_fpo){ start, proc, kd_le32(r + 8), kd_le16(r + 12), kd_le16(r + 14) };
+				found = 1;
+			}
+		}
+	}
+	return found;
+}
+
 /* Trap handlers known by name (kernels whose PDB has no FPO_DATA saying
  * FRAME_TRAP): their EBP is the trap frame. */
 static int is_trap_handler(struct kd_engine *eng, uint32_t ip)
@@ -464,7 +504,8 @@ static void fpo_note(struct kd_stack_frame *cur, const struct kd_pdb_fpo *fpo)
 	unsigned regs = (fpo->attrs >> 8) & 7, use_bp = (fpo->attrs >> 12) & 1, type = (fpo->attrs >> 14) & 3;
 	if (type == FPO_FRAME_TSS)
 		return; /* "TaskGate sel:0" once the selector is known */
-	if (type == FPO_FRAME_NONFPO || (type == FPO_FRAME_FPO && use_bp))
+	(void)use_bp;
+	if (type == FPO_FRAME_NONFPO)
 		snprintf(cur->fpo, sizeof cur->fpo, "[Non-Fpo]");
 	else if (type == FPO_FRAME_TRAP)
 		snprintf(cur->fpo, sizeof cur->fpo, "[%u,%u]", fpo->params_dw, fpo->locals_dw);
@@ -586,6 +627,11 @@ static int unwind_fpo(struct kd_engine *eng, const struct kd_pdb_fpo *fpo, uint3
 	uint32_t v;
 	if (read32(eng, slot, &v) < 0 || !is_return_address(eng, v))
 		env_ra_search(eng, slot, &slot);
+	/* fUseBP: EBP is one of the saved registers, the first one pushed
+	 * (the highest slot of the saved-register area, below the locals). */
+	if (((fpo->attrs >> 12) & 1) && regs && rva - fpo->start >= prolog
+	    && read32(eng, c.u.x86.Esp + cur->callee_params + 4 * regs - 4, &v) == 0)
+		c.u.x86.Ebp = v;
 	cur->flags |= KD_FRAME_FPO;
 	int rc = finish(eng, cur, caller, &c, slot);
 	if (rc == 0)
@@ -601,21 +647,26 @@ int kd_x86_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struc
 	cur->missing[0] = '\0';
 	memset(cur->args, 0, sizeof cur->args);
 	struct kd_pdb *pdb = NULL;
+	struct kd_pe *pe = NULL;
 	uint64_t base = 0;
 	const struct kd_module *m = ip ? kd_engine_module_by_addr(eng, ip) : NULL;
-	if (m && kd_symbols_image_at(eng, ip, NULL, &pdb, &base) < 0)
-		pdb = NULL;
+	if (m && kd_symbols_image_at(eng, ip, &pe, &pdb, &base) < 0)
+		pdb = NULL, pe = NULL;
 	const struct kd_pdb_fpo *fpo = NULL;
 	const struct kd_pdb_frame_data *fd = NULL;
+	struct kd_pdb_fpo img;
+	int img_has_fpo = 0;
 	uint32_t rva = (uint32_t)(ip - base);
 	if (pdb) {
 		fpo = find_fpo(pdb, rva);
 		fd = find_frame_data(pdb, rva);
+	} else if (pe && image_fpo(pe, rva, &img, &img_has_fpo)) {
+		fpo = &img;
 	}
 	unsigned type = fpo ? (fpo->attrs >> 14) & 3 : FPO_FRAME_NONFPO;
 	if (fpo)
 		fpo_note(cur, fpo);
-	if (m && !pdb) {
+	if (m && !pdb && !img_has_fpo) {
 		cur->flags |= KD_FRAME_NO_INFO;
 		snprintf(cur->missing, sizeof cur->missing, "%s", m->name);
 	}
@@ -628,7 +679,7 @@ int kd_x86_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struc
 	}
 	if (fd && (rc = unwind_frame_data(eng, pdb, fd, cur, caller)) == 0)
 		return 0;
-	if (fpo && type == FPO_FRAME_FPO && !((fpo->attrs >> 12) & 1))
+	if (fpo && type == FPO_FRAME_FPO)
 		return unwind_fpo(eng, fpo, rva, cur, caller);
 	if (fpo)
 		cur->flags |= KD_FRAME_NONFPO;

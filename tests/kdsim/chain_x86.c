@@ -20,9 +20,25 @@
  * function its innermost record covers after the prologue. The last
  * frame returns to 0. kdsim prints one line per frame on stdout,
  *
- *   kdsim: chain86 frame N CHILDEBP RETADDR EIP
+ *   kdsim: chain86 frame N CHILDEBP RETADDR EIP ARG1 ARG2 ARG3
  *
- * (hex), what `k` must show. The layout reads the records' sizes and the
+ * (hex; the arguments as the finished stack holds them), what `k` and
+ * `kb` must show.
+ *
+ *   chain86 image BASE SIZE FUNC...
+ *
+ * writes at BASE a minimal PE32 image of SIZE bytes for kernels whose
+ * stacks a test lays out by hand (the seed's reconstruction): an export
+ * per FUNC, so kd names it, and a debug directory entry of type FPO
+ * (IMAGE_DEBUG_TYPE_FPO, FPO_DATA records as old images carry them) for
+ * the functions that say how their frame looks. FUNC is
+ *
+ *   NAME@RVA,SIZE                                an export only
+ *   NAME@RVA,SIZE,nonfpo                         an EBP frame (FRAME_NONFPO)
+ *   NAME@RVA,SIZE,fpo,LOCALS,REGS,PARAMS[,bp]    FRAME_FPO; LOCALS and PARAMS
+ *                                                in dwords; bp: EBP is one of
+ *                                                the REGS saved registers
+ *   NAME@RVA,SIZE,trap / NAME@RVA,SIZE,tss       FRAME_TRAP / FRAME_TSS The layout reads the records' sizes and the
  * register-save list of their programs with its own small parser, not
  * with kd's FrameData evaluator, so that a bug there cannot hide.
  */
@@ -192,9 +208,161 @@ static int setup_frame(struct sim_machine *m, const char *spec, struct cframe *f
 	return rc;
 }
 
+/* --- chain86 image ------------------------------------------------------------- */
+
+#define IMG_FUNCS 64
+
+struct ifunc {
+	char name[64];
+	uint32_t rva, size;
+	int has_fpo;
+	uint32_t locals, params;
+	uint16_t attrs;
+};
+
+static int parse_func(const char *spec, struct ifunc *f)
+{
+	memset(f, 0, sizeof *f);
+	const char *at = strchr(spec, '@');
+	if (!at || at == spec || (size_t)(at - spec) >= sizeof f->name)
+		return -1;
+	memcpy(f->name, spec, (size_t)(at - spec));
+	char kind[16] = "";
+	unsigned locals = 0, regs = 0, params = 0;
+	char bp[8] = "";
+	int k = sscanf(at + 1, "%x,%x,%15[a-z],%x,%x,%x,%7s", &f->rva, &f->size, kind, &locals, &regs, &params, bp);
+	if (k < 2)
+		return -1;
+	if (k == 2)
+		return 0;
+	f->has_fpo = 1;
+	if (strcmp(kind, "nonfpo") == 0) {
+		f->attrs = 3u << 14 | 1u << 12;
+	} else if (strcmp(kind, "trap") == 0) {
+		f->attrs = 1u << 14;
+	} else if (strcmp(kind, "tss") == 0) {
+		f->attrs = 2u << 14;
+	} else if (strcmp(kind, "fpo") == 0 && k >= 6 && regs < 8) {
+		f->locals = locals;
+		f->params = params;
+		f->attrs = (uint16_t)(regs << 8 | (strcmp(bp, "bp") == 0 ? 1u << 12 : 0));
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void put16(struct sim_machine *m, uint32_t addr, uint32_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	sim_write(m, addr, b, 2);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ifunc *)a)->name, ((const struct ifunc *)b)->name);
+}
+
+/* Headers in the first page; the export and debug data in the last one. */
+static int image(struct sim_machine *m, char **w, int n, char *bad, size_t badlen)
+{
+	struct ifunc f[IMG_FUNCS];
+	int nf = n - 4;
+	uint32_t base = (uint32_t)strtoul(w[2], NULL, 16), size = (uint32_t)strtoul(w[3], NULL, 16);
+	if (nf < 1 || nf > IMG_FUNCS || size < 0x3000 || (base & 0xfff) || (size & 0xfff)) {
+		snprintf(bad, badlen, "chain86 image BASE SIZE FUNC... (page-aligned, at least 3 pages, 1..%d functions)",
+		         IMG_FUNCS);
+		return -1;
+	}
+	for (int i = 0; i < nf; i++) {
+		if (parse_func(w[4 + i], &f[i]) < 0 || f[i].rva < 0x1000 || f[i].rva + f[i].size > size - 0x1000) {
+			snprintf(bad, badlen, "chain86 image: bad function '%s'", w[4 + i]);
+			return -1;
+		}
+	}
+	qsort(f, (size_t)nf, sizeof f[0], cmp_name);
+	if (sim_map(m, base, size) < 0)
+		return -1;
+	uint32_t pe = base + 0x80, opt = pe + 0x18, sec = opt + 0xe0, data = size - 0x1000;
+	put16(m, base, 0x5a4d);
+	put32(m, base + 0x3c, 0x80);
+	put32(m, pe, 0x00004550);
+	put16(m, pe + 4, 0x14c);
+	put16(m, pe + 6, 1);
+	put16(m, pe + 0x14, 0xe0);
+	put16(m, pe + 0x16, 0x2102);        /* executable, 32-bit, DLL */
+	put16(m, opt, 0x10b);
+	put32(m, opt + 0x1c, base);         /* ImageBase */
+	put32(m, opt + 0x20, 0x1000);       /* SectionAlignment */
+	put32(m, opt + 0x24, 0x200);        /* FileAlignment */
+	put32(m, opt + 0x38, size);         /* SizeOfImage */
+	put32(m, opt + 0x3c, 0x400);        /* SizeOfHeaders */
+	put16(m, opt + 0x44, 1);            /* native subsystem */
+	put32(m, opt + 0x5c, 16);           /* NumberOfRvaAndSizes */
+	sim_write(m, sec, ".text\0\0\0", 8);
+	put32(m, sec + 8, size - 0x1000);   /* VirtualSize */
+	put32(m, sec + 12, 0x1000);         /* VirtualAddress */
+	put32(m, sec + 16, size - 0x1000);  /* SizeOfRawData */
+	put32(m, sec + 20, 0x400);
+	put32(m, sec + 36, 0x60000020);     /* code, execute, read */
+	/* Export directory, then the function, name and ordinal tables and
+	 * the names; then the debug directory and the FPO records. */
+	uint32_t exp = data, funcs = exp + 0x28, names = funcs + 4 * (uint32_t)nf,
+	         ords = names + 4 * (uint32_t)nf, str = ords + 2 * (uint32_t)nf + 16;
+	put32(m, opt + 0x60, exp);
+	put32(m, opt + 0x64, 0x28);
+	put32(m, base + exp + 12, str);     /* Name */
+	sim_write(m, base + str, "image.sys", 10);
+	str += 10;
+	put32(m, base + exp + 16, 1);       /* Base */
+	put32(m, base + exp + 20, (uint32_t)nf);
+	put32(m, base + exp + 24, (uint32_t)nf);
+	put32(m, base + exp + 28, funcs);
+	put32(m, base + exp + 32, names);
+	put32(m, base + exp + 36, ords);
+	int nfpo = 0;
+	for (int i = 0; i < nf; i++) {
+		size_t l = strlen(f[i].name) + 1;
+		if (str + l > size - 0x400) {
+			snprintf(bad, badlen, "chain86 image: names do not fit");
+			return -1;
+		}
+		put32(m, base + funcs + 4 * (uint32_t)i, f[i].rva);
+		put32(m, base + names + 4 * (uint32_t)i, str);
+		put16(m, base + ords + 2 * (uint32_t)i, (uint32_t)i);
+		sim_write(m, base + str, f[i].name, (uint32_t)l);
+		str += (uint32_t)l;
+		nfpo += f[i].has_fpo;
+	}
+	uint32_t dbg = (str + 3) & ~3u, fpo = dbg + 28;
+	if (fpo + 16 * (uint32_t)nfpo > size) {
+		snprintf(bad, badlen, "chain86 image: FPO records do not fit");
+		return -1;
+	}
+	put32(m, opt + 0x60 + 6 * 8, dbg);
+	put32(m, opt + 0x64 + 6 * 8, 28);
+	put32(m, base + dbg + 12, 3);       /* IMAGE_DEBUG_TYPE_FPO */
+	put32(m, base + dbg + 16, 16 * (uint32_t)nfpo);
+	put32(m, base + dbg + 20, fpo);     /* AddressOfRawData */
+	for (int i = 0; i < nf; i++) {
+		if (!f[i].has_fpo)
+			continue;
+		put32(m, base + fpo, f[i].rva);
+		put32(m, base + fpo + 4, f[i].size);
+		put32(m, base + fpo + 8, f[i].locals);
+		put16(m, base + fpo + 12, f[i].params);
+		put16(m, base + fpo + 14, f[i].attrs);
+		fpo += 16;
+	}
+	return 0;
+}
+
 int sim_chain_x86(struct sim_machine *m, char **w, int n, char *bad, size_t badlen)
 {
 	struct cframe fr[MAX_FRAMES];
+	if (n >= 2 && strcmp(w[1], "image") == 0)
+		return n >= 5 ? image(m, w, n, bad, badlen)
+		              : (snprintf(bad, badlen, "chain86 image BASE SIZE FUNC..."), -1);
 	int nf = n - 3;
 	if (m->machine != KD_MACHINE_I386 || n < 4 || nf > MAX_FRAMES) {
 		snprintf(bad, badlen, "chain86 CPU STACK FRAME... (x86 machines, at most %d frames)", MAX_FRAMES);
@@ -237,8 +405,9 @@ int sim_chain_x86(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 	for (int i = nf - 1; i >= 0; i--) {
 		struct cframe *f = &fr[i];
 		put32(m, f->slot, i + 1 < nf ? fr[i + 1].ip : 0);
-		for (int k = 0; k < 3; k++)
-			put32(m, f->slot + 4 + 4 * (uint32_t)k, 0xa0000000u | (uint32_t)i << 8 | (uint32_t)k);
+		/* Its arguments, in the area its caller reserved for them. */
+		for (uint32_t k = 0; k < f->params / 4; k++)
+			put32(m, f->slot + 4 + 4 * k, 0xa0000000u | (uint32_t)i << 8 | k);
 		uint32_t t0 = f->ebp_frame ? f->fp : f->slot;
 		for (int k = 0; k < f->nsaved; k++) {
 			put32(m, t0 - (uint32_t)f->save_off[k], reg[f->save_reg[k]]);
@@ -254,9 +423,12 @@ int sim_chain_x86(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 	x->Ebp = reg[R_EBP]; x->Esi = reg[6]; x->Edi = reg[7];
 	x->Esp = fr[0].esp;
 	x->Eip = fr[0].ip;
-	for (int i = 0; i < nf; i++)
-		printf("kdsim: chain86 frame %d %08x %08x %08x\n", i, fr[i].slot - 4,
-		       i + 1 < nf ? fr[i + 1].ip : 0, fr[i].ip);
+	for (int i = 0; i < nf; i++) {
+		uint32_t a[3] = { 0, 0, 0 };
+		sim_read(m, fr[i].slot + 4, a, sizeof a);
+		printf("kdsim: chain86 frame %d %08x %08x %08x %08x %08x %08x\n", i, fr[i].slot - 4,
+		       i + 1 < nf ? fr[i + 1].ip : 0, fr[i].ip, a[0], a[1], a[2]);
+	}
 	fflush(stdout);
 	return 0;
 }
