@@ -34,6 +34,7 @@ extern const struct kd_command kd_cmds_registers[];
 extern const struct kd_command kd_cmds_disasm[];
 extern const struct kd_command kd_cmds_symbols[];
 extern const struct kd_command kd_cmds_dump[];
+extern const struct kd_command kd_cmds_stack[];
 extern const struct kd_command kd_cmds_exec[];
 
 /* Helpers for argument parsing shared by the families. */

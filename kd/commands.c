@@ -16,6 +16,7 @@ static const struct kd_command *const families[] = {
 	kd_cmds_disasm,
 	kd_cmds_symbols,
 	kd_cmds_dump,
+	kd_cmds_stack,
 	kd_cmds_exec,
 };
 

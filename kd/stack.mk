@@ -14,3 +14,6 @@ tests_fuzz_replay_framedata_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"framedata"'
 tests_fuzz_replay_framedata_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_framedata
 FUZZ_TARGETS += framedata
+
+KD_TESTS += tests/e2e/stack-x86.sh
+EXTRA_DIST += tests/e2e/stack-x86.sh tests/kdsim/scenarios/stack-k-eq.kds

@@ -487,6 +487,7 @@ static void set_caller(struct kd_stack_frame *caller, const struct kd_context *c
 	caller->ip = ctx->u.x86.Eip;
 	caller->sp = ctx->u.x86.Esp;
 	caller->fp = ctx->u.x86.Ebp;
+	caller->reached = KD_REACHED_CALL;
 }
 
 static void read_args(struct kd_engine *eng, struct kd_stack_frame *cur)
@@ -530,6 +531,7 @@ static int unwind_trap(struct kd_engine *eng, struct kd_stack_frame *cur, struct
 	cur->ret = c.u.x86.Eip;
 	read_args(eng, cur);
 	set_caller(caller, &c);
+	caller->reached = KD_REACHED_TRAP;
 	return 0;
 }
 
@@ -546,6 +548,7 @@ static int unwind_task_gate(struct kd_engine *eng, struct kd_stack_frame *cur, s
 	cur->ret = c.u.x86.Eip;
 	read_args(eng, cur);
 	set_caller(caller, &c);
+	caller->reached = KD_REACHED_TRAP;
 	return 0;
 }
 
