@@ -24,6 +24,7 @@
 #include "kd/engine.h"
 #include "kd/error.h"
 #include "kd/kthread.h"
+#include "kd/stack.h"
 
 /* Recursion steps (about nine per parenthesis level): deep enough for
  * any real expression, small enough for the C stack. */
@@ -527,6 +528,23 @@ static int kernel_entry(struct kd_engine *eng, uint64_t *v)
 	return 0;
 }
 
+/* $ra: where the current function returns to, as the stack walk finds
+ * it (from the current context, honouring .cxr/.trap/.thread). */
+static int return_address(struct kd_engine *eng, uint64_t *v)
+{
+	struct kd_stack_frame *f = calloc(2, sizeof *f);
+	size_t n = 0;
+	if (!f)
+		return KD_ENOMEM;
+	int rc = kd_stack_walk(eng, NULL, f, 2, &n);
+	if (rc == 0 && n == 0)
+		rc = KD_ENOTFOUND;
+	if (rc == 0)
+		*v = f[0].ret;
+	free(f);
+	return rc;
+}
+
 static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 {
 	struct kd_engine *eng = ctx;
@@ -542,6 +560,8 @@ static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 		return kd_process_current(eng, v);
 	if (!strcasecmp(name, "$exentry"))
 		return kernel_entry(eng, v);
+	if (!strcasecmp(name, "$ra"))
+		return return_address(eng, v);
 	if (!strcasecmp(name, "$pcr"))
 		return control_pointer(eng, 0, v);
 	if (!strcasecmp(name, "$prcb"))

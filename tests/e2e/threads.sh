@@ -75,6 +75,11 @@ if [ -r "$DUMP" ]; then
 	expect "$out" 'dr3=0000000000000000 dr6=0000000000000000 dr7=0000000000000000 cr4=0000000000350ef8' \
 		"rM 20: debug registers with CR4"
 	expect "$out" 'Ignored invalid bits 200' "rm: bits this machine lacks are refused as WinDbg does"
+	"$KD" -z "$DUMP" -c '.cxr ffff850429891720; k 2; ? $ra; q' < /dev/null > "$TMP/ra.out" 2>&1
+	ret=$(sed -n '/Child-SP/,$p' "$TMP/ra.out" | grep -m1 '^[0-9a-f]\{8\}`' | awk '{print $2}')
+	[ -n "$ret" ] && grep -q "^Evaluate expression: .* = $ret\$" "$TMP/ra.out" \
+		&& ok "dump: \$ra is the first frame's return address ($ret)" \
+		|| { not_ok "dump: \$ra is the first frame's return address"; cat "$TMP/ra.out"; }
 else
 	echo "# real dump checks skipped: $DUMP is absent"
 fi

@@ -16,6 +16,7 @@
 #include "kd/engine.h"
 #include "kd/expr.h"
 #include "kd/kthread.h"
+#include "kd/stack.h"
 
 struct fake {
 	struct kd_context ctx;
@@ -156,6 +157,20 @@ const struct kd_module *kd_engine_module(struct kd_engine *e, size_t i)
 	return NULL;
 }
 
+/* The stack walker is not linked in: one frame returning to 0x80401234. */
+int kd_stack_walk(struct kd_engine *e, const struct kd_context *start, struct kd_stack_frame *frames,
+                  size_t max, size_t *count)
+{
+	(void)e;
+	(void)start;
+	if (max < 1)
+		return KD_EINVAL;
+	memset(frames, 0, sizeof *frames);
+	frames[0].ret = 0x80401234;
+	*count = 1;
+	return 0;
+}
+
 static void setup_x86(void)
 {
 	memset(&x86, 0, sizeof x86);
@@ -275,6 +290,7 @@ static void test_registers(void **state)
 	assert_int_equal(ev("cf"), 0xcf);
 	assert_int_equal(ev("cs"), 8);
 	assert_int_equal(ev("$thread"), 0x81288784);
+	assert_int_equal(ev("$ra"), 0x80401234);
 	assert_int_equal(ev("$t0"), 0);
 	assert_int_equal(kd_expr_set_pseudo(eng(), "$t3", 0x1234), 0);
 	assert_int_equal(ev("@$t3+1"), 0x1235);
