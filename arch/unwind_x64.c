@@ -271,8 +271,9 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 
 /* If the code at c->Rip is an epilogue (the documented forms: an optional
  * `add rsp, imm` or `lea rsp, [frame register + disp]`, pops, then `ret`
- * or a jmp leaving the function), emulate it to the return: 1 when done,
- * 0 when not an epilogue, a negative code when its stack is unreadable. */
+ * or a jmp leaving the function: rel8/rel32 outside it, indirect through
+ * memory, or REX.W-marked), emulate it to the return: 1 when done, 0 when
+ * not an epilogue, a negative code when its stack is unreadable. */
 static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uint64_t end,
                             unsigned frame_reg, struct kd_x64_context *c)
 {
@@ -340,11 +341,12 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 		uint64_t t = c->Rip + p + 2 + (uint64_t)(int64_t)(int8_t)b[p + 1];
 		term = t < begin || t >= end;
 	} else {
-		size_t q = p;
-		if (q < n && (b[q] & 0xf0) == 0x40)
-			q++;
-		/* jmp qword ptr [mem] with ModRM mod 00 */
-		term = q + 1 < n && b[q] == 0xff && ((b[q + 1] >> 3) & 7) == 4 && (b[q + 1] >> 6) == 0;
+		/* An indirect jmp: `jmp qword ptr [mem]` with ModRM mod 00, or
+		 * any form with REX.W, which compilers put on a tail call's jmp
+		 * (`rex.w jmp rax`) to mark it as the end of an epilogue. */
+		int rexw = p < n && b[p] >= 0x48 && b[p] <= 0x4f;
+		size_t q = p < n && (b[p] & 0xf0) == 0x40 ? p + 1 : p;
+		term = q + 1 < n && b[q] == 0xff && ((b[q + 1] >> 3) & 7) == 4 && (rexw || (b[q + 1] >> 6) == 0);
 	}
 	if (!term)
 		return 0;

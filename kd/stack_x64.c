@@ -141,14 +141,13 @@ int kd_x64_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struc
 	}
 	if (guessed)
 		cur->flags |= KD_FRAME_HEURISTIC;
-	if (c.Rip == 0)
-		return KD_ENOTFOUND;
-
 	cur->ret = c.Rip;
 	/* The callee's home slots: the caller's outgoing argument area. */
 	for (int i = 0; i < 4; i++)
 		if (kd_read_pointer(eng, c.Rsp + 8 * (uint64_t)i, &cur->args[i]) < 0)
 			cur->args[i] = 0;
+	if (c.Rip == 0)
+		return KD_ENOTFOUND;
 	memset(caller, 0, sizeof *caller);
 	caller->ctx.machine = KD_MACHINE_AMD64;
 	caller->ctx.u.x64 = c;

@@ -524,6 +524,19 @@ static void test_epilogue(void **state)
 	assert_int_equal(kd_x64_unwind_step(&w.env, 0, 1, &c, &res), 0);
 	assert_int_equal(res.epilogue, 1);
 	assert_int_equal(c.Rbp, 0xbeef);
+	/* pop rbp; rex.w jmp rax (MSVC's tail call through a register) */
+	code(&w, F1 + 0x30, "5d 48ffe0");
+	c = start_ctx(IMG_BASE + F1 + 0x30, top - 16);
+	assert_int_equal(kd_x64_unwind_step(&w.env, 0, 1, &c, &res), 0);
+	assert_int_equal(res.epilogue, 1);
+	assert_int_equal(c.Rip, RET_ADDR);
+	/* pop rbp; jmp rax without REX.W: not an epilogue form */
+	code(&w, F1 + 0x30, "5d ffe0");
+	c = start_ctx(IMG_BASE + F1 + 0x30, top - 0x100);
+	c.Rbp = top;
+	assert_int_equal(kd_x64_unwind_step(&w.env, 0, 1, &c, &res), 0);
+	assert_int_equal(res.epilogue, 0);
+	assert_int_equal(c.Rsp, top);
 	/* pop rbp; jmp rel8 inside the function: body code, the codes apply
 	 * (SET_FPREG with rbp = frame + 10h) */
 	code(&w, F1 + 0x30, "5d eb f0");
