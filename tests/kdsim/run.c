@@ -18,6 +18,7 @@
 #define CODE_LIMIT 100000ul /* a processor's code ends after this many */
 #define DR6_BS 0x4000u      /* single step */
 #define DBG_STATUS_BUGCHECK_FIRST 3
+#define DBG_STATUS_BUGCHECK_SECOND 4
 
 static void set_ip(struct kd_context *c, uint64_t ip)
 {
@@ -224,26 +225,39 @@ static int next_event(struct sim_stub *s)
 	case SIM_EVENT_PRINT:
 		sim_stub_print(s, e->text);
 		return 1;
-	case SIM_EVENT_BUGCHECK: {
-		unsigned ps = sim_pointer_size(m);
-		write_le(m, s->bugcheck_data, e->code, ps);
-		for (unsigned i = 0; i < 4; i++)
-			write_le(m, s->bugcheck_data + ps * (i + 1), e->params[i], ps);
-		s->bugchecked = 1;
-		end_code(s, 0);
-		ctx = &m->ctx[0];
-		set_ip(ctx, m->break_pc);
-		if (m->machine == KD_MACHINE_AMD64)
-			ctx->u.x64.Rcx = DBG_STATUS_BUGCHECK_FIRST;
-		else
-			ctx->u.x86.Eax = DBG_STATUS_BUGCHECK_FIRST;
-		s->cpus[0].at_int3 = 1;
-		s->cpus[0].int3_addr = m->break_pc;
-		report_breakpoint(s, 0, m->break_pc);
+	case SIM_EVENT_BUGCHECK:
+		sim_run_bugcheck(s, 0, e->code, e->params);
 		return 1;
 	}
-	}
 	return 0;
+}
+
+/* KeBugCheckEx with a debugger: DbgBreakPointWithStatus(status). */
+static void bugcheck_break(struct sim_stub *s, unsigned cpu, unsigned status)
+{
+	struct kd_context *ctx = &s->m->ctx[cpu];
+	set_ip(ctx, s->m->break_pc);
+	if (s->m->machine == KD_MACHINE_AMD64)
+		ctx->u.x64.Rcx = status;
+	else
+		ctx->u.x86.Eax = status;
+	s->cpus[cpu].at_int3 = 1;
+	s->cpus[cpu].int3_addr = s->m->break_pc;
+	report_breakpoint(s, cpu, s->m->break_pc);
+}
+
+void sim_run_bugcheck(struct sim_stub *s, unsigned cpu, uint32_t code, const uint64_t *params)
+{
+	struct sim_machine *m = s->m;
+	unsigned ps = sim_pointer_size(m);
+	write_le(m, s->bugcheck_data, code, ps);
+	for (unsigned i = 0; i < 4; i++)
+		write_le(m, s->bugcheck_data + ps * (i + 1), params ? params[i] : 0, ps);
+	s->bugchecked = 1;
+	sim_run_halt(s);
+	for (unsigned c = 0; c < m->ncpu; c++)
+		end_code(s, c);
+	bugcheck_break(s, cpu < m->ncpu ? cpu : 0, DBG_STATUS_BUGCHECK_FIRST);
 }
 
 static void on_slice(uv_timer_t *t)
@@ -271,6 +285,12 @@ void sim_run_resume(struct sim_stub *s, int trace)
 	unsigned cpu = s->cpu < s->m->ncpu ? s->cpu : 0;
 	struct sim_cpu_state *st = &s->cpus[cpu];
 	struct kd_context *ctx = &s->m->ctx[cpu];
+	if (s->bugchecked == 1 && !trace) {
+		/* after the callbacks and the dump, the kernel breaks again */
+		s->bugchecked = 2;
+		bugcheck_break(s, cpu, DBG_STATUS_BUGCHECK_SECOND);
+		return;
+	}
 	if (st->end_on_resume && !trace)
 		end_code(s, cpu);
 	if (st->at_int3) {

@@ -15,6 +15,11 @@
 void sim_run_resume(struct sim_stub *s, int trace);
 /* The target stopped by itself (break-in): no more slices. */
 void sim_run_halt(struct sim_stub *s);
+/* KeBugCheckEx(code, params[0..3]) on cpu: KiBugCheckData filled, then
+ * DbgBreakPointWithStatus(DBG_STATUS_BUGCHECK_FIRST); continuing breaks
+ * once more with DBG_STATUS_BUGCHECK_SECOND, then the machine hangs (a
+ * break-in still stops it); scripted events stop until a reboot. */
+void sim_run_bugcheck(struct sim_stub *s, unsigned cpu, uint32_t code, const uint64_t *params);
 /* The processor a break-in stops: one with code running, else 0. */
 unsigned sim_run_break_cpu(const struct sim_stub *s);
 

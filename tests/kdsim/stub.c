@@ -577,6 +577,16 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		s->stopped = 0;
 		uv_timer_start(&s->timer, on_reboot_done, 200, 0);
 		return;
+	case DbgKdCauseBugCheckApi:
+		/* .crash: KeBugCheck(MANUALLY_INITIATED_CRASH); no reply */
+		if (s->dump || s->replay) {
+			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
+			reply(s, &m, NULL, 0);
+			return;
+		}
+		s->stopped = 0;
+		sim_run_bugcheck(s, cpu, 0xe2, NULL);
+		return;
 	case DbgKdSwitchProcessor:
 		sim_stub_break(s, cpu);
 		return;

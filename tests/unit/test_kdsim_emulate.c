@@ -625,7 +625,11 @@ static void test_stub_run_x64(void **state)
 	assert_int_equal(read_ptr(r, bcd + 8), 0xc0000005);
 	assert_int_equal(read_ptr(r, bcd + 32), 3);
 
-	/* nothing left: the target idles */
+	/* going on: the second break of KeBugCheckEx, then the machine hangs */
+	go(r, 0, 0);
+	sc = next_state_change(r);
+	assert_int_equal(sc.ProgramCounter, r->m.break_pc);
+	assert_int_equal(r->m.ctx[0].u.x64.Rcx, 4);
 	go(r, 0, 0);
 	for (int i = 0; i < 50; i++)
 		uv_run(&r->loop, UV_RUN_NOWAIT);
