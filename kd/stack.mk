@@ -16,4 +16,5 @@ KD_TESTS += tests/fuzz/replay_framedata
 FUZZ_TARGETS += framedata
 
 KD_TESTS += tests/e2e/stack-x86.sh
-EXTRA_DIST += tests/e2e/stack-x86.sh tests/kdsim/scenarios/stack-k-eq.kds
+EXTRA_DIST += tests/e2e/stack-x86.sh tests/kdsim/scenarios/stack-k-eq.kds \
+	tests/kdsim/scenarios/stack-seeds-x86.kds
