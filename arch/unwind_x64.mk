@@ -7,3 +7,6 @@ KD_TESTS += tests/unit/test_unwind_x64
 
 # kdsim: x64 call chains through real images (chain64 scenario directive).
 tests_kdsim_kdsim_SOURCES += tests/kdsim/chain_x64.c tests/kdsim/chain_x64.h
+
+KD_TESTS += tests/e2e/stack-x64.sh
+EXTRA_DIST += tests/e2e/stack-x64.sh
