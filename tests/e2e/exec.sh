@@ -138,10 +138,60 @@ quit_session() { # arch
 		|| { not_ok "q-$arch: no breakpoint byte left after q"; sed 's/^/  | /' "$TMP/sim.out"; }
 }
 
+# Events: an access violation (sx default: break), sxe ld:module, sxd av
+# (reported, not stopped), a bugcheck (banner, then .bugcheck); .crash.
+events_session() { # arch
+	arch=$1
+	if [ "$arch" = x64 ]; then
+		hi=fffff800; w=16; code=fffff80012700000; dll=fffff80014000000
+		av="(0xFFFFFFFFC0000005,0xFFFFF80012700000,0x0000000000000001,0x0000000000000002)"
+		p1=ffffffffc0000005
+	else
+		hi=; w=8; code=82900000; dll=84000000
+		av="(0xC0000005,0x82900000,0x00000001,0x00000002)"
+		p1=c0000005
+	fi
+	dir=$DATA/pe/$arch
+	{ echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds" | grep -v '^event'
+	  echo "event exception 0 c0000005 $code first 1 0"
+	  echo "event load xframe_eh_dll $dll 8000 \\SystemRoot\\system32\\drivers\\xframe_eh_dll.dll $dir/xframe_eh_dll.dll"
+	  echo "event exception 0 c0000005 $code first 0 0"
+	  echo "event print still running after the second access violation"
+	  echo "event bugcheck 7e $p1 $code 1 2"; } > "$TMP/ev$arch.kds"
+	start_sim --pipe "$TMP/ev$arch.sock" --arch "$arch" --scenario "$TMP/ev$arch.kds" || not_ok "ev-$arch: kdsim starts"
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/ev$arch.sock" -y "$dir" \
+		-c "sx; g; .echo mark-ld; sxe ld:xframe_eh_dll; g; .echo mark-sxd; sxd av; g; .bugcheck; q" \
+		< /dev/null > "$TMP/ev$arch.out" 2>&1
+	expect "$TMP/ev$arch.out" "  av - Access violation - break - not handled" "ev-$arch: sx lists av as break"
+	expect "$TMP/ev$arch.out" "  ld - Load module - output" "ev-$arch: sx lists ld as output"
+	sed -n '/^mark-ld/q;p' "$TMP/ev$arch.out" | grep -qx "Access violation - code c0000005 (first chance)" \
+		&& ok "ev-$arch: an access violation stops the target" || not_ok "ev-$arch: an access violation stops the target"
+	sed -n '/^mark-ld/,/^mark-sxd/p' "$TMP/ev$arch.out" | grep -q "^ModLoad: .*xframe_eh_dll.dll" \
+		&& ! sed -n '/^mark-ld/,/^mark-sxd/p' "$TMP/ev$arch.out" | grep -q "Access violation" \
+		&& ok "ev-$arch: sxe ld:xframe_eh_dll stops at its load" \
+		|| { not_ok "ev-$arch: sxe ld:xframe_eh_dll stops at its load"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
+	sed -n '/^mark-sxd/,$p' "$TMP/ev$arch.out" | grep -q "^still running after the second access violation" \
+		&& ok "ev-$arch: sxd av reports the first chance and goes on" \
+		|| { not_ok "ev-$arch: sxd av reports the first chance and goes on"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
+	expect "$TMP/ev$arch.out" "*** Fatal System Error: 0x0000007e" "ev-$arch: the bugcheck banner"
+	expect "$TMP/ev$arch.out" "                       $av" "ev-$arch: the bugcheck arguments"
+	expect "$TMP/ev$arch.out" "Bugcheck code 0000007E" ".bugcheck after a live bugcheck ($arch)"
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	start_sim --pipe "$TMP/cr$arch.sock" --arch "$arch" || not_ok "crash-$arch: kdsim starts"
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/cr$arch.sock" -b -c ".crash; .bugcheck; q" \
+		< /dev/null > "$TMP/cr$arch.out" 2>&1
+	expect "$TMP/cr$arch.out" "*** Fatal System Error: 0x000000e2" ".crash makes the target bugcheck ($arch)"
+	expect "$TMP/cr$arch.out" "Bugcheck code 000000E2" ".bugcheck after .crash ($arch)"
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+}
+
 session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
 session net-x86 x86 udp
 quit_session x64
 quit_session x86
+events_session x64
+events_session x86
 [ $failures -eq 0 ]
