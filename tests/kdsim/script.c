@@ -18,6 +18,27 @@
  *
  * Events happen in file order, each once the processors have no code
  * left to run (run.c).
+ *
+ * Where this goes beyond the execution model of the team contract (the
+ * contract holds otherwise; man/kdsim.1 has it all):
+ *  - events start at the first continue after the boot-time module
+ *    reports (with a break-in pending, e.g. kd -b, after that break);
+ *  - `event unload` reports NAME as the path, SizeOfImage 0 (as
+ *    DbgUnLoadImageSymbols does); `event load` SIZE 0 takes the file's;
+ *    the file is relocated to BASE as the loader does;
+ *  - the code's own int 3 stops with the IP at the int 3; a continue
+ *    goes on after it, a trace step executes it (IP + 1);
+ *  - trace steps set Dr6.BS (0x4000), debug-register hits bits 0-3; an
+ *    execute hit stops before the instruction and the next resume runs
+ *    it (the resume flag); Dr7 of continue2 goes to every processor and
+ *    Dr6 is cleared, as the kernel does;
+ *  - `event exception` puts the processor's IP at ADDR while stopped;
+ *  - a bugcheck breaks twice (status 3, then 4 after a continue), then
+ *    the machine hangs until a break-in; later events wait for a reboot;
+ *    DbgKdCauseBugCheckApi (.crash) bugchecks with 0xe2;
+ *  - a reboot restores every breakpoint byte and forgets the table;
+ *  - x64 control space item 2 is the whole KSPECIAL_REGISTERS (0xa8
+ *    bytes), readable and writable per processor.
  */
 #include "tests/kdsim/script.h"
 
