@@ -20,6 +20,7 @@
 #include "arch/disasm.h"
 #include "kd/command.h"
 #include "kd/live_target.h"
+#include "kd/stack.h"
 
 #define X86_KSPECIAL 0x2ccu
 #define X86_DR0 (X86_KSPECIAL + 0x10u)
@@ -596,12 +597,50 @@ static int run_step_over(struct run *r, enum outcome *res)
 	return run_trace(r, res);
 }
 
-/* gu: step (over calls) until a ret leaves the function: the stack
- * pointer ends above where it was. */
+/* gu through the stack walker: a temporary breakpoint at the return
+ * address of frame 0, reached with the stack pointer above the current
+ * one (recursion comes back through the same address deeper down). Only
+ * when the walker knows how it found the caller: unwind data or a leaf
+ * on x64, FPO/FrameData/Non-FPO records on x86. Returns 1 when done. */
+static int go_up_by_walk(struct run *r, uint64_t start_sp, enum outcome *res, int *rc)
+{
+	struct kd_stack_frame frames[2];
+	size_t n = 0;
+	if (kd_context_is_overridden(r->eng) || kd_stack_walk(r->eng, NULL, frames, 2, &n) < 0 || n < 2)
+		return 0;
+	unsigned f = frames[0].flags;
+	unsigned trusted = kd_engine_is_64bit(r->eng) ? (KD_FRAME_UNWIND | KD_FRAME_LEAF)
+	                 : (KD_FRAME_FPO | KD_FRAME_FRAMEDATA | KD_FRAME_NONFPO);
+	if (!(f & trusted) || (f & (KD_FRAME_HEURISTIC | KD_FRAME_NO_INFO | KD_FRAME_TRAP | KD_FRAME_TASK_GATE)) ||
+	    !frames[0].ret || frames[1].sp <= start_sp)
+		return 0;
+	uint64_t ret = frames[0].ret;
+	struct run sub = *r;
+	sub.temps = &ret;
+	sub.ntemps = 1;
+	sub.thread = kd_engine_last_event(r->eng)->thread;
+	sub.min_sp = start_sp;
+	*rc = run_go(&sub, 0, res);
+	r->status = sub.status;
+	if (sub.have_cmd) {
+		memcpy(r->pending_cmd, sub.pending_cmd, sizeof r->pending_cmd);
+		r->have_cmd = 1;
+	}
+	if (*rc == 0 && *res == OUT_TEMP)
+		*res = OUT_STEPPED;
+	return 1;
+}
+
+/* gu: run to the caller. With the stack walker's return address when it
+ * is sure of it, else by stepping (over calls) until a ret leaves the
+ * function: the stack pointer ends above where it was. */
 static int run_go_up(struct run *r, enum outcome *res)
 {
 	uint64_t start_sp = 0;
 	current_ip(r->eng, &start_sp);
+	int rc = 0;
+	if (go_up_by_walk(r, start_sp, res, &rc))
+		return rc;
 	for (unsigned n = 0; n < GU_MAX_STEPS; n++) {
 		if (kd_engine_canceled(r->eng)) {
 			kd_eprintf(r->eng, "gu: stopped by Ctrl-C\n");
@@ -610,7 +649,7 @@ static int run_go_up(struct run *r, enum outcome *res)
 		}
 		struct kd_insn in;
 		int is_ret = decode_current(r->eng, &in) == 0 && in.is_ret;
-		int rc = is_ret ? run_trace(r, res) : run_step_over(r, res);
+		rc = is_ret ? run_trace(r, res) : run_step_over(r, res);
 		if (rc < 0)
 			return rc;
 		if (*res != OUT_STEPPED)
