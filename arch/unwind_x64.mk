@@ -10,3 +10,11 @@ tests_kdsim_kdsim_SOURCES += tests/kdsim/chain_x64.c tests/kdsim/chain_x64.h
 
 KD_TESTS += tests/e2e/stack-x64.sh
 EXTRA_DIST += tests/e2e/stack-x64.sh
+
+check_PROGRAMS += tests/fuzz/replay_unwind_x64
+tests_fuzz_replay_unwind_x64_SOURCES = tests/fuzz/fuzz_unwind_x64.c tests/fuzz/replay_main.c
+tests_fuzz_replay_unwind_x64_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"unwind_x64"'
+tests_fuzz_replay_unwind_x64_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_unwind_x64
+FUZZ_TARGETS += unwind_x64
+EXTRA_DIST += tests/fuzz/corpus/unwind_x64
