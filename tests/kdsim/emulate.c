@@ -64,8 +64,11 @@ static uint64_t mask_of(unsigned size)
 
 static uint64_t gpr_get(const struct kd_context *c, unsigned idx)
 {
-	if (c->machine == KD_MACHINE_AMD64)
-		return (&c->u.x64.Rax)[idx];
+	if (c->machine == KD_MACHINE_AMD64) {
+		uint64_t v;
+		memcpy(&v, c->u.raw + offsetof(struct kd_x64_context, Rax) + 8 * idx, 8);
+		return v;
+	}
 	const struct kd_x86_context *x = &c->u.x86;
 	static const size_t off[8] = {
 		offsetof(struct kd_x86_context, Eax), offsetof(struct kd_x86_context, Ecx),
@@ -83,7 +86,7 @@ static uint64_t gpr_get(const struct kd_context *c, unsigned idx)
 static void gpr_set(struct kd_context *c, unsigned idx, uint64_t v)
 {
 	if (c->machine == KD_MACHINE_AMD64) {
-		(&c->u.x64.Rax)[idx] = v;
+		memcpy(c->u.raw + offsetof(struct kd_x64_context, Rax) + 8 * idx, &v, 8);
 		return;
 	}
 	static const size_t off[8] = {
@@ -97,9 +100,17 @@ static void gpr_set(struct kd_context *c, unsigned idx, uint64_t v)
 		memcpy((uint8_t *)&c->u.x86 + off[idx], &w, 4);
 }
 
-static uint32_t *eflags(struct kd_context *c)
+static uint32_t get_eflags(const struct kd_context *c)
 {
-	return c->machine == KD_MACHINE_AMD64 ? &c->u.x64.EFlags : &c->u.x86.EFlags;
+	return c->machine == KD_MACHINE_AMD64 ? c->u.x64.EFlags : c->u.x86.EFlags;
+}
+
+static void put_eflags(struct kd_context *c, uint32_t f)
+{
+	if (c->machine == KD_MACHINE_AMD64)
+		c->u.x64.EFlags = f;
+	else
+		c->u.x86.EFlags = f;
 }
 
 static void set_ip(struct kd_context *c, uint64_t ip)
@@ -254,28 +265,29 @@ static int parity_even(uint64_t v)
 /* The flags of an arithmetic result; cf and of as computed by the caller. */
 static void set_flags(struct exec *x, uint64_t r, unsigned size, int cf, int of, int keep_cf)
 {
-	uint32_t *f = eflags(x->c);
-	uint32_t old_cf = *f & EFL_CF;
+	uint32_t f = get_eflags(x->c);
+	uint32_t old_cf = f & EFL_CF;
 	uint64_t sign = 1ull << (size * 8 - 1);
 	r &= mask_of(size);
-	*f &= ~EFL_ARITH;
+	f &= ~EFL_ARITH;
 	if (keep_cf)
-		*f |= old_cf;
+		f |= old_cf;
 	else if (cf)
-		*f |= EFL_CF;
+		f |= EFL_CF;
 	if (of)
-		*f |= EFL_OF;
+		f |= EFL_OF;
 	if (r == 0)
-		*f |= EFL_ZF;
+		f |= EFL_ZF;
 	if (r & sign)
-		*f |= EFL_SF;
+		f |= EFL_SF;
 	if (parity_even(r))
-		*f |= EFL_PF;
+		f |= EFL_PF;
+	put_eflags(x->c, f);
 }
 
 static int condition(struct exec *x, unsigned id)
 {
-	uint32_t f = *eflags(x->c);
+	uint32_t f = get_eflags(x->c);
 	int cf = !!(f & EFL_CF), zf = !!(f & EFL_ZF), sf = !!(f & EFL_SF), of = !!(f & EFL_OF), pf = !!(f & EFL_PF);
 	switch (id) {
 	case X86_INS_JO: return of;
@@ -428,7 +440,7 @@ static int execute(struct exec *x, const cs_insn *insn)
 	case X86_INS_LOOPE:
 	case X86_INS_LOOPNE: {
 		uint64_t cx = (gpr_get(x->c, GPR_CX) - 1) & addr_mask(x);
-		int zf = !!(*eflags(x->c) & EFL_ZF);
+		int zf = !!(get_eflags(x->c) & EFL_ZF);
 		gpr_set(x->c, GPR_CX, cx);
 		if (cx && (insn->id == X86_INS_LOOP || (insn->id == X86_INS_LOOPE) == zf)) {
 			set_ip(x->c, (uint64_t)o0->imm & addr_mask(x));

@@ -9,3 +9,10 @@ tests_unit_test_kdsim_emulate_SOURCES = tests/unit/test_kdsim_emulate.c tests/kd
 	tests/kdsim/stub.c
 tests_unit_test_kdsim_emulate_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_kdsim_emulate
+
+check_PROGRAMS += tests/fuzz/replay_kdsim_scenario
+tests_fuzz_replay_kdsim_scenario_SOURCES = tests/fuzz/fuzz_kdsim_scenario.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kdsim_scenario_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdsim_scenario"'
+tests_fuzz_replay_kdsim_scenario_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_kdsim_scenario
+FUZZ_TARGETS += kdsim_scenario

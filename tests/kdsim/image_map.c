@@ -110,24 +110,30 @@ int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32
 	int rc = read_whole(path, &data, &len, err, errlen);
 	if (rc < 0)
 		return rc;
-	struct kd_pe *pe;
 	char perr[256];
-	rc = kd_pe_open_mem(data, len, &pe, perr, sizeof perr);
-	if (rc < 0) {
-		free(data);
+	rc = sim_image_map_mem(m, data, len, base, size, perr, sizeof perr);
+	free(data);
+	if (rc < 0)
 		return kd_fail(err, errlen, rc, "%s: %s", path, perr);
-	}
+	return 0;
+}
+
+int sim_image_map_mem(struct sim_machine *m, const uint8_t *data, size_t len, uint64_t base, uint32_t *size,
+                      char *err, size_t errlen)
+{
+	struct kd_pe *pe;
+	int rc = kd_pe_open_mem(data, len, &pe, err, errlen);
+	if (rc < 0)
+		return rc;
 	const struct kd_pe_info *info = kd_pe_get_info(pe);
 	uint32_t image_size = info->image_size;
 	if (!image_size || image_size > MAX_IMAGE || (base & (SIM_PAGE - 1))) {
 		kd_pe_close(pe);
-		free(data);
-		return kd_fail(err, errlen, KD_EFORMAT, "%s: SizeOfImage %#x or base not page aligned", path, image_size);
+		return kd_fail(err, errlen, KD_EFORMAT, "SizeOfImage %#x or base not page aligned", image_size);
 	}
 	if (sim_map(m, base, image_size) < 0) {
 		kd_pe_close(pe);
-		free(data);
-		return kd_fail(err, errlen, KD_ENOMEM, "out of memory mapping %s", path);
+		return kd_fail(err, errlen, KD_ENOMEM, "out of memory");
 	}
 	uint32_t hdr = info->headers_size;
 	if (hdr > len)
@@ -158,7 +164,7 @@ int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32
 	relocate(m, pe, base, image_size, delta);
 	/* The loader keeps the base it chose in the mapped header. */
 	uint32_t lfanew = hdr >= 0x40 ? (uint32_t)get_le(data + 0x3c, 4) : 0;
-	if (lfanew && lfanew + 0x38 <= hdr) {
+	if (lfanew && lfanew <= hdr && hdr - lfanew >= 0x38) {
 		if (info->is64)
 			fixup(m, base + lfanew + 0x30, 8, delta);
 		else
@@ -167,6 +173,5 @@ int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32
 	if (size)
 		*size = image_size;
 	kd_pe_close(pe);
-	free(data);
 	return 0;
 }

@@ -16,4 +16,8 @@
 int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32_t *size,
                   char *err, size_t errlen);
 
+/* The same from a file's bytes in memory (err without the file name). */
+int sim_image_map_mem(struct sim_machine *m, const uint8_t *data, size_t len, uint64_t base, uint32_t *size,
+                      char *err, size_t errlen);
+
 #endif

@@ -405,8 +405,12 @@ uint64_t sim_stub_get_dr(struct sim_stub *s, unsigned cpu, unsigned i)
 {
 	if (cpu >= 64)
 		return 0;
-	if (s->m->machine == KD_MACHINE_AMD64)
-		return (&s->x64_special[cpu].KernelDr0)[dr_slot(i)];
+	if (s->m->machine == KD_MACHINE_AMD64) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&s->x64_special[cpu] + offsetof(struct kd_x64_special_registers, KernelDr0) +
+		       8 * dr_slot(i), 8);
+		return v;
+	}
 	uint32_t v;
 	memcpy(&v, s->m->control[cpu] + KD_X86_CONTROL_SPECIAL_REGISTERS +
 	       offsetof(struct kd_x86_special_registers, KernelDr0) + 4 * dr_slot(i), 4);
@@ -418,7 +422,8 @@ void sim_stub_set_dr(struct sim_stub *s, unsigned cpu, unsigned i, uint64_t v)
 	if (cpu >= 64)
 		return;
 	if (s->m->machine == KD_MACHINE_AMD64) {
-		(&s->x64_special[cpu].KernelDr0)[dr_slot(i)] = v;
+		memcpy((uint8_t *)&s->x64_special[cpu] + offsetof(struct kd_x64_special_registers, KernelDr0) +
+		       8 * dr_slot(i), &v, 8);
 		return;
 	}
 	uint32_t w = (uint32_t)v;
