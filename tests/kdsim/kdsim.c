@@ -100,6 +100,7 @@ static void usage(FILE *f)
 "                    event exception CPU CODE ADDR first|second [PARAM ...]\n"
 "                    event write CPU ADDR SIZE VALUE\n"
 "                    event print TEXT\n"
+"                    event prompt TEXT\n"
 "                    event bugcheck CODE P1 P2 P3 P4\n"
 "  --check-clean   when the debugger goes and at exit, say on stderr whether a\n"
 "                  breakpoint byte the debugger wrote is still in memory\n"

@@ -225,6 +225,9 @@ static int next_event(struct sim_stub *s)
 	case SIM_EVENT_PRINT:
 		sim_stub_print(s, e->text);
 		return 1;
+	case SIM_EVENT_PROMPT:
+		sim_stub_prompt(s, e->text);
+		return 1;
 	case SIM_EVENT_BUGCHECK:
 		sim_run_bugcheck(s, 0, e->code, e->params);
 		return 1;
@@ -263,7 +266,7 @@ void sim_run_bugcheck(struct sim_stub *s, unsigned cpu, uint32_t code, const uin
 static void on_slice(uv_timer_t *t)
 {
 	struct sim_stub *s = t->data;
-	for (int n = 0; n < SLICE && !s->stopped; n++) {
+	for (int n = 0; n < SLICE && !s->stopped && !s->prompting; n++) {
 		int any = 0;
 		for (unsigned c = 0; c < s->m->ncpu && !s->stopped; c++) {
 			if (!s->cpus[c].running)
@@ -274,7 +277,13 @@ static void on_slice(uv_timer_t *t)
 		if (!any && !s->stopped && !next_event(s))
 			return; /* idle until a break-in */
 	}
-	if (!s->stopped)
+	if (!s->stopped && !s->prompting)
+		uv_timer_start(&s->run_timer, on_slice, 0, 0);
+}
+
+void sim_run_go_on(struct sim_stub *s)
+{
+	if (!s->stopped && !s->prompting)
 		uv_timer_start(&s->run_timer, on_slice, 0, 0);
 }
 

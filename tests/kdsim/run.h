@@ -13,6 +13,9 @@
 /* The debugger continued the stopped target; trace: one instruction of
  * the processor that reported the stop, then a single-step exception. */
 void sim_run_resume(struct sim_stub *s, int trace);
+/* A wait inside the running target is over (a DbgPrompt answer): the
+ * processors go on. */
+void sim_run_go_on(struct sim_stub *s);
 /* The target stopped by itself (break-in): no more slices. */
 void sim_run_halt(struct sim_stub *s);
 /* KeBugCheckEx(code, params[0..3]) on cpu: KiBugCheckData filled, then

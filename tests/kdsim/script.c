@@ -14,6 +14,7 @@
  *   event write CPU ADDR SIZE VALUE   processor CPU writes SIZE (1 2 4 8)
  *                                     bytes of VALUE at ADDR
  *   event print TEXT                  DbgPrint TEXT and a newline
+ *   event prompt TEXT                 DbgPrompt TEXT; kdsim prints the answer
  *   event bugcheck CODE P1 P2 P3 P4   KeBugCheckEx(CODE, P1..P4)
  *
  * Events happen in file order, each once the processors have no code
@@ -36,7 +37,10 @@
  *  - a bugcheck breaks twice (status 3, then 4 after a continue), then
  *    the machine hangs until a break-in; later events wait for a reboot;
  *    DbgKdCauseBugCheckApi (.crash) bugchecks with 0xe2;
- *  - a reboot restores every breakpoint byte and forgets the table;
+ *  - a reboot restores every breakpoint byte and forgets the table; a
+ *    second breakpoint at the same address is refused (handle 0), as the
+ *    kernel's breakpoint table does;
+ *  - `event prompt TEXT` (DbgPrompt) is an addition;
  *  - x64 control space item 2 is the whole KSPECIAL_REGISTERS (0xa8
  *    bytes), readable and writable per processor.
  */
@@ -129,19 +133,22 @@ int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_e
 	memset(ev, 0, sizeof *ev);
 	while (*line == ' ' || *line == '\t')
 		line++;
-	/* print keeps the rest of the line as it is */
-	if (!strncmp(line, "print", 5) && (line[5] == ' ' || line[5] == '\t' || line[5] == '\0' ||
-	                                  line[5] == '\n' || line[5] == '\r')) {
-		char *t = line + 5;
+	/* print and prompt keep the rest of the line as it is */
+	int prompt = !strncmp(line, "prompt", 6);
+	size_t kw = prompt ? 6 : 5;
+	if ((prompt || !strncmp(line, "print", 5)) && (line[kw] == ' ' || line[kw] == '\t' || line[kw] == '\0' ||
+	                                              line[kw] == '\n' || line[kw] == '\r')) {
+		char *t = line + kw;
 		while (*t == ' ' || *t == '\t')
 			t++;
 		size_t n = strcspn(t, "\r\n");
 		if (n + 2 > sizeof ev->text)
-			BAD("event print: text longer than %zu bytes", sizeof ev->text - 2);
-		ev->kind = SIM_EVENT_PRINT;
+			BAD("event %s: text longer than %zu bytes", prompt ? "prompt" : "print", sizeof ev->text - 2);
+		ev->kind = prompt ? SIM_EVENT_PROMPT : SIM_EVENT_PRINT;
 		memcpy(ev->text, t, n);
-		ev->text[n] = '\n';
-		ev->text[n + 1] = '\0';
+		if (!prompt)
+			ev->text[n++] = '\n';
+		ev->text[n] = '\0';
 		return 0;
 	}
 	char *w[24];
@@ -153,7 +160,7 @@ int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_e
 		w[n++] = tok;
 	}
 	if (n == 0)
-		BAD("event load|unload|run|exception|write|print|bugcheck ...");
+		BAD("event load|unload|run|exception|write|print|prompt|bugcheck ...");
 	uint64_t v;
 	if (!strcmp(w[0], "load")) {
 		if ((n != 5 && n != 6) || set_text(ev->name, sizeof ev->name, w[1]) < 0 ||
@@ -227,7 +234,7 @@ int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_e
 		ev->kind = SIM_EVENT_BUGCHECK;
 		return 0;
 	}
-	BAD("unknown event '%s' (load unload run exception write print bugcheck)", w[0]);
+	BAD("unknown event '%s' (load unload run exception write print prompt bugcheck)", w[0]);
 }
 
 int sim_script_directive(struct sim_machine *m, char **w, int n, char *bad, size_t badlen)

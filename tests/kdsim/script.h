@@ -20,6 +20,7 @@ enum sim_event_kind {
 	SIM_EVENT_WRITE,
 	SIM_EVENT_PRINT,
 	SIM_EVENT_BUGCHECK,
+	SIM_EVENT_PROMPT,
 };
 
 #define SIM_EVENT_MAX_REGS 16
@@ -44,7 +45,7 @@ struct sim_event {
 	char name[64];         /* load, unload */
 	char path[260];        /* load: the path reported */
 	char file[512];        /* load: the PE file to map, "" when none */
-	char text[1024];       /* print */
+	char text[1024];       /* print, prompt */
 };
 
 struct sim_script {

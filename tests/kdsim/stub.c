@@ -145,6 +145,43 @@ void sim_stub_print(struct sim_stub *s, const char *text)
 	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
 }
 
+void sim_stub_prompt(struct sim_stub *s, const char *text)
+{
+	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	struct dbgkd_debug_io io;
+	memset(&io, 0, sizeof io);
+	io.ApiNumber = DbgKdGetStringApi;
+	size_t n = strlen(text);
+	if (n > sizeof pkt - sizeof io)
+		n = sizeof pkt - sizeof io;
+	io.u.GetString.LengthOfPromptString = (uint32_t)n;
+	io.u.GetString.LengthOfStringRead = 512;
+	memcpy(pkt, &io, sizeof io);
+	memcpy(pkt + sizeof io, text, n);
+	s->prompting = 1;
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
+}
+
+static void handle_debug_io(struct sim_stub *s, const uint8_t *data, size_t len)
+{
+	struct dbgkd_debug_io io;
+	if (len < sizeof io || !s->prompting)
+		return;
+	memcpy(&io, data, sizeof io);
+	if (io.ApiNumber != DbgKdGetStringApi)
+		return;
+	size_t n = io.u.GetString.LengthOfStringRead;
+	if (n > len - sizeof io)
+		n = len - sizeof io;
+	char answer[KD_PACKET_MAX_SIZE];
+	memcpy(answer, data + sizeof io, n);
+	answer[n] = '\0';
+	printf("kdsim: DbgPrompt answered '%s'\n", answer);
+	fflush(stdout);
+	s->prompting = 0;
+	sim_run_go_on(s);
+}
+
 /* File I/O, as a booting kernel asks the debugger for a replacement
  * driver: create, read until the end, close; then report what came. */
 static void send_file_io(struct sim_stub *s, uint32_t api, const void *extra, size_t extra_len)
@@ -249,6 +286,7 @@ static void on_reboot_done(uv_timer_t *t)
 	s->booted = 0;
 	s->boot_step = 0;
 	s->bugchecked = 0;
+	s->prompting = 0;
 	send_boot_event(s);
 }
 
@@ -316,17 +354,25 @@ static void reply(struct sim_stub *s, struct dbgkd_manipulate_state64 *m, const 
 	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + len);
 }
 
+/* An x86 kernel sees a 32-bit pointer in the request's 64-bit field. */
+static uint64_t target_address(const struct sim_stub *s, uint64_t a)
+{
+	return s->m->machine == KD_MACHINE_I386 ? (uint32_t)a : a;
+}
+
 /* DbgKdWriteBreakPointApi: 0xcc into memory, the byte kept; the handle
- * is the table index + 1. */
+ * is the table index + 1. A second breakpoint at the same address fails,
+ * as the kernel's table refuses it. */
 static void write_breakpoint(struct sim_stub *s, struct dbgkd_manipulate_state64 *m)
 {
-	uint64_t a = m->u.WriteBreakPoint.BreakPointAddress;
+	uint64_t a = target_address(s, m->u.WriteBreakPoint.BreakPointAddress);
 	uint8_t orig, cc = 0xcc;
 	size_t i = 0;
 	m->u.WriteBreakPoint.BreakPointHandle = 0;
 	while (i < SIM_MAX_BREAKPOINTS && s->bp[i].used)
 		i++;
-	if (s->dump || s->replay || i == SIM_MAX_BREAKPOINTS || sim_read(s->m, a, &orig, 1) != 1 ||
+	if (s->dump || s->replay || i == SIM_MAX_BREAKPOINTS || sim_stub_breakpoint_at(s, a) ||
+	    sim_read(s->m, a, &orig, 1) != 1 ||
 	    sim_write(s->m, a, &cc, 1) != 1) {
 		m->ReturnStatus = KD_STATUS_UNSUCCESSFUL;
 	} else {
@@ -502,7 +548,10 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		uint32_t want = m.u.ReadMemory.TransferCount;
 		if (want > sizeof buf - MANIP_SIZE)
 			want = sizeof buf - MANIP_SIZE;
-		uint32_t got = stub_read(s, m.ApiNumber, cpu, m.u.ReadMemory.TargetBaseAddress, buf, want);
+		uint64_t a = m.u.ReadMemory.TargetBaseAddress;
+		if (m.ApiNumber == DbgKdReadVirtualMemoryApi && !s->dump)
+			a = target_address(s, a);
+		uint32_t got = stub_read(s, m.ApiNumber, cpu, a, buf, want);
 		m.u.ReadMemory.ActualBytesRead = got;
 		if (got < want)
 			m.ReturnStatus = KD_STATUS_UNSUCCESSFUL;
@@ -522,6 +571,8 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		if (n > extra_len)
 			n = (uint32_t)extra_len;
 		uint64_t a = m.u.WriteMemory.TargetBaseAddress;
+		if (m.ApiNumber == DbgKdWriteVirtualMemoryApi)
+			a = target_address(s, a);
 		uint32_t done;
 		if (m.ApiNumber == DbgKdWriteVirtualMemoryApi)
 			done = sim_write(s->m, a, extra, n);
@@ -609,6 +660,8 @@ static void on_packet(void *user, uint16_t type, const uint8_t *data, size_t len
 		handle_manipulate(s, data, len);
 	else if (type == KD_PACKET_TYPE_KD_FILE_IO)
 		handle_file_io(s, data, len);
+	else if (type == KD_PACKET_TYPE_KD_DEBUG_IO)
+		handle_debug_io(s, data, len);
 }
 
 /* The debugger's reset starts the session: a booting kernel then reports

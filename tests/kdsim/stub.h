@@ -63,6 +63,7 @@ struct sim_stub {
 	struct sim_emu emu;
 	struct sim_script *script;  /* NULL: no events */
 	int bugchecked;       /* the script ends at a bugcheck */
+	int prompting;        /* a DbgPrompt waits for the debugger's answer */
 	int idle_reported;    /* "no events left" said once */
 	uint64_t kdbg_list;   /* DebuggerDataList: a LIST_ENTRY, Flink = the block */
 	uint64_t kdbg, bugcheck_data;
@@ -99,6 +100,9 @@ void sim_stub_report_exception(struct sim_stub *s, unsigned cpu, uint32_t code, 
 void sim_stub_report_symbols(struct sim_stub *s, const char *path, uint64_t base, uint32_t size,
                              uint32_t checksum, int unload);
 void sim_stub_print(struct sim_stub *s, const char *text);
+/* DbgPrompt: the prompt goes out, the target waits for the answer, which
+ * kdsim prints on stdout ("kdsim: DbgPrompt answered 'TEXT'"). */
+void sim_stub_prompt(struct sim_stub *s, const char *text);
 /* The debug registers of processor cpu: Dr0-3 (i 0-3), Dr6 (6), Dr7 (7). */
 uint64_t sim_stub_get_dr(struct sim_stub *s, unsigned cpu, unsigned i);
 void sim_stub_set_dr(struct sim_stub *s, unsigned cpu, unsigned i, uint64_t v);

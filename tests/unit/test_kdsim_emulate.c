@@ -607,6 +607,9 @@ static void test_stub_run_x64(void **state)
 	assert_int_equal(m.ReturnStatus, KD_STATUS_SUCCESS);
 	assert_int_equal(m.u.WriteBreakPoint.BreakPointHandle, 1);
 	assert_int_equal(rd(&r->m, c + 0x10, 1), 0xcc);
+	manipulate(r, &m, NULL, 0); /* the same address again: refused */
+	assert_int_equal(m.ReturnStatus, KD_STATUS_UNSUCCESSFUL);
+	assert_int_equal(m.u.WriteBreakPoint.BreakPointHandle, 0);
 	/* a write watchpoint on C+1004 in processor 0's special registers */
 	struct kd_x64_special_registers sr;
 	memset(&m, 0, sizeof m);
@@ -713,6 +716,7 @@ static void test_stub_step_x86(void **state)
 	static const char scenario[] =
 		"bytes 82810000 6a 05 e8 09 00 00 00 83 c4 04 f4\n"
 		"bytes 82810010 8b 44 24 04 c3\n"
+		"event prompt Your name? \n"
 		"event run 1 82810000 ebx=77\n"
 		"event exception 0 c0000005 82810010 first 0 1234\n"
 		"event write 1 82811000 4 1\n";
@@ -729,6 +733,22 @@ static void test_stub_step_x86(void **state)
 	manipulate(r, &m, &dr0, 4);
 	assert_int_equal(m.ReturnStatus, KD_STATUS_SUCCESS);
 	go(r, 0, 1); /* L0, execute */
+	/* DbgPrompt first: the target waits for the answer */
+	struct packet p = next_packet(r);
+	struct dbgkd_debug_io io;
+	assert_int_equal(p.type, KD_PACKET_TYPE_KD_DEBUG_IO);
+	memcpy(&io, p.data, sizeof io);
+	assert_int_equal(io.ApiNumber, DbgKdGetStringApi);
+	assert_int_equal(io.u.GetString.LengthOfPromptString, strlen("Your name? "));
+	assert_memory_equal(p.data + sizeof io, "Your name? ", strlen("Your name? "));
+	for (int i = 0; i < 20; i++)
+		uv_run(&r->loop, UV_RUN_NOWAIT);
+	assert_int_equal(r->link.n, 0);
+	io.u.GetString.LengthOfStringRead = 4;
+	uint8_t answer[sizeof io + 4];
+	memcpy(answer, &io, sizeof io);
+	memcpy(answer + sizeof io, "kd!", 4);
+	r->cb.on_packet(r->cb.user, KD_PACKET_TYPE_KD_DEBUG_IO, answer, sizeof answer);
 	struct dbgkd_wait_state_change64 sc = next_state_change(r);
 	assert_int_equal(sc.Processor, 1);
 	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionCode, KD_STATUS_SINGLE_STEP);
