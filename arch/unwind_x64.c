@@ -51,10 +51,19 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Rax..R15 are consecutive in the CONTEXT, in the encoding's order. */
-static uint64_t *reg(struct kd_x64_context *c, unsigned r)
+/* Rax..R15 are consecutive in the CONTEXT, in the encoding's order. The
+ * structure is packed (the target's layout): copy, never dereference a
+ * uint64_t pointer into it. */
+static uint64_t get_reg(const struct kd_x64_context *c, unsigned r)
 {
-	return &c->Rax + (r & 15);
+	uint64_t v;
+	memcpy(&v, (const uint8_t *)c + offsetof(struct kd_x64_context, Rax) + 8 * (r & 15), sizeof v);
+	return v;
+}
+
+static void set_reg(struct kd_x64_context *c, unsigned r, uint64_t v)
+{
+	memcpy((uint8_t *)c + offsetof(struct kd_x64_context, Rax) + 8 * (r & 15), &v, sizeof v);
 }
 
 /* --- UNWIND_INFO ------------------------------------------------------- */
@@ -191,7 +200,7 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 	 * less its offset once the prolog set it (rsp may have moved since). */
 	uint64_t frame = c->Rsp;
 	if (ui->frame_reg && fpreg_established(ui, partial, ip_off))
-		frame = *reg(c, ui->frame_reg) - (uint64_t)ui->frame_offset * 16;
+		frame = get_reg(c, ui->frame_reg) - (uint64_t)ui->frame_offset * 16;
 	*frame_out = frame;
 	*machframe = 0;
 	for (unsigned i = 0; i < ui->count;) {
@@ -212,7 +221,7 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 				return rc;
 			c->Rsp += 8;
 			if (info != REG_RSP)
-				*reg(c, info) = v;
+				set_reg(c, info, v);
 			break;
 		case KD_UWOP_ALLOC_LARGE:
 			off = info == 0 ? (uint64_t)ui->codes[i + 1] * 8
@@ -225,7 +234,7 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 		case KD_UWOP_SET_FPREG:
 			if (!ui->frame_reg)
 				return KD_EFORMAT;
-			c->Rsp = *reg(c, ui->frame_reg) - (uint64_t)ui->frame_offset * 16;
+			c->Rsp = get_reg(c, ui->frame_reg) - (uint64_t)ui->frame_offset * 16;
 			break;
 		case KD_UWOP_SAVE_NONVOL:
 		case KD_UWOP_SAVE_NONVOL_FAR:
@@ -234,7 +243,7 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 			if ((rc = read_u64(mem, frame + off, &v)) < 0)
 				return rc;
 			if (info != REG_RSP)
-				*reg(c, info) = v;
+				set_reg(c, info, v);
 			break;
 		case KD_UWOP_SAVE_XMM128:
 		case KD_UWOP_SAVE_XMM128_FAR: {
@@ -353,7 +362,7 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 	if (have_rsp)
 		c->Rsp += rsp_delta;
 	else if (have_lea)
-		c->Rsp = *reg(c, lea_reg) + rsp_delta;
+		c->Rsp = get_reg(c, lea_reg) + rsp_delta;
 	for (unsigned i = 0; i < npops; i++) {
 		uint64_t v;
 		int rc = read_u64(mem, c->Rsp, &v);
@@ -361,7 +370,7 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 			return rc;
 		c->Rsp += 8;
 		if (pops[i] != REG_RSP)
-			*reg(c, pops[i]) = v;
+			set_reg(c, pops[i], v);
 	}
 	uint64_t ret;
 	int rc = read_u64(mem, c->Rsp, &ret);

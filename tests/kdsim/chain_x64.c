@@ -36,6 +36,7 @@
 #include "tests/kdsim/chain_x64.h"
 
 #include <capstone/capstone.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,12 +358,10 @@ int sim_chain_x64(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 		}
 		memcpy(f->regs, regs, sizeof regs);
 	}
+	/* The CONTEXT is packed (the target's layout): copy into it. */
 	struct kd_x64_context *x = &m->ctx[cpu].u.x64;
-	uint64_t *r = &x->Rax;
-	for (unsigned k = 0; k < 16; k++)
-		if (k != 4)
-			r[k] = fr[0].regs[k];
-	x->Rsp = fr[0].rsp;
+	fr[0].regs[4] = fr[0].rsp;
+	memcpy((uint8_t *)x + offsetof(struct kd_x64_context, Rax), fr[0].regs, sizeof fr[0].regs);
 	x->Rip = fr[0].ip;
 	for (int i = 0; i < nf; i++) {
 		const uint64_t *g = fr[i].regs;

@@ -816,10 +816,13 @@ static void unwind_with_llvm_codes(struct mem *m, const struct kd_x64_unwind_env
 		fail_msg("function %x: rc %d rip %llx rsp %llx (want %llx %llx)", lf->begin, rc,
 		         (unsigned long long)c.Rip, (unsigned long long)c.Rsp, (unsigned long long)ret,
 		         (unsigned long long)top);
-	for (int k = 0; k < 16; k++)
-		if (restored[k] && (&c.Rax)[k] != regs[k])
+	for (int k = 0; k < 16; k++) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&c + offsetof(struct kd_x64_context, Rax) + 8 * k, sizeof v);
+		if (restored[k] && v != regs[k])
 			fail_msg("function %x: %s %llx, want %llx", lf->begin, reg_names[k],
-			         (unsigned long long)(&c.Rax)[k], (unsigned long long)regs[k]);
+			         (unsigned long long)v, (unsigned long long)regs[k]);
+	}
 }
 
 static void check_image(const char *path)
