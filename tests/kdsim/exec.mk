@@ -16,3 +16,4 @@ tests_fuzz_replay_kdsim_scenario_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdsim_s
 tests_fuzz_replay_kdsim_scenario_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_kdsim_scenario
 FUZZ_TARGETS += kdsim_scenario
+EXTRA_DIST += tests/kdsim/scenarios/exec-x64.kds tests/kdsim/scenarios/exec-x86.kds

@@ -98,6 +98,7 @@ static void usage(FILE *f)
 "                    event unload NAME BASE\n"
 "                    event run CPU ADDR [REG=V ...]\n"
 "                    event exception CPU CODE ADDR first|second [PARAM ...]\n"
+"                                    [REG=V ...]\n"
 "                    event write CPU ADDR SIZE VALUE\n"
 "                    event print TEXT\n"
 "                    event prompt TEXT\n"

@@ -211,6 +211,8 @@ static int next_event(struct sim_stub *s)
 		s->cpus[cpu].idle = *ctx;
 		s->cpus[cpu].end_on_resume = 1;
 		set_ip(ctx, e->addr);
+		for (unsigned i = 0; i < e->nregs; i++)
+			sim_set_register(ctx, e->regs[i].name, e->regs[i].value);
 		sim_stub_report_exception(s, cpu, e->code, e->addr, e->first_chance, e->params, e->nparams);
 		return 1;
 	case SIM_EVENT_WRITE: {

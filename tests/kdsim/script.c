@@ -10,7 +10,7 @@
  *   event run CPU ADDR [REG=V ...]    processor CPU runs the code at ADDR
  *                                     (REG: rax..r15 rip rsp efl, or
  *                                     eax..edi eip esp efl on x86)
- *   event exception CPU CODE ADDR first|second [PARAM ...]
+ *   event exception CPU CODE ADDR first|second [PARAM ...] [REG=V ...]
  *   event write CPU ADDR SIZE VALUE   processor CPU writes SIZE (1 2 4 8)
  *                                     bytes of VALUE at ADDR
  *   event print TEXT                  DbgPrint TEXT and a newline
@@ -128,6 +128,21 @@ static int set_text(char *dst, size_t cap, const char *src)
 
 #define BAD(...) do { snprintf(bad, badlen, __VA_ARGS__); return KD_EFORMAT; } while (0)
 
+/* REG=VALUE into ev's registers (word is changed). */
+static int parse_register(const struct sim_machine *m, char *word, struct sim_event *ev, char *bad, size_t badlen)
+{
+	char *eq = strchr(word, '=');
+	size_t off, size;
+	if (ev->nregs == SIM_EVENT_MAX_REGS)
+		BAD("event: more than %d registers", SIM_EVENT_MAX_REGS);
+	*eq = '\0';
+	if (strlen(word) >= sizeof ev->regs[0].name || reg_field(m->machine, word, &off, &size) < 0 ||
+	    parse_num(eq + 1, &ev->regs[ev->nregs].value) < 0)
+		BAD("event: unknown register or bad value '%s=%s'", word, eq + 1);
+	strcpy(ev->regs[ev->nregs++].name, word);
+	return 0;
+}
+
 int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_event *ev, char *bad, size_t badlen)
 {
 	memset(ev, 0, sizeof *ev);
@@ -186,15 +201,10 @@ int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_e
 			BAD("event run CPU ADDR [REG=VALUE ...] (CPU below the processor count)");
 		ev->cpu = (unsigned)v;
 		for (int i = 3; i < n; i++) {
-			char *eq = strchr(w[i], '=');
-			size_t off, size;
-			if (!eq || ev->nregs == SIM_EVENT_MAX_REGS)
+			if (!strchr(w[i], '='))
 				BAD("event run: '%s' is not REG=VALUE", w[i]);
-			*eq = '\0';
-			if (strlen(w[i]) >= sizeof ev->regs[0].name || reg_field(m->machine, w[i], &off, &size) < 0 ||
-			    parse_num(eq + 1, &ev->regs[ev->nregs].value) < 0)
-				BAD("event run: unknown register or bad value '%s=%s'", w[i], eq + 1);
-			strcpy(ev->regs[ev->nregs++].name, w[i]);
+			if (parse_register(m, w[i], ev, bad, badlen) < 0)
+				return KD_EFORMAT;
 		}
 		ev->kind = SIM_EVENT_RUN;
 		return 0;
@@ -204,13 +214,18 @@ int sim_script_parse_event(const struct sim_machine *m, char *line, struct sim_e
 			BAD("event exception CPU CODE ADDR first|second [PARAM ...]");
 		ev->cpu = (unsigned)v;
 		if (parse_num(w[2], &v) < 0 || v > 0xffffffffu || parse_num(w[3], &ev->addr) < 0 ||
-		    (strcmp(w[4], "first") && strcmp(w[4], "second")) || n - 5 > 15)
-			BAD("event exception CPU CODE ADDR first|second [PARAM ...] (at most 15 parameters)");
+		    (strcmp(w[4], "first") && strcmp(w[4], "second")) || n - 5 > 15 + SIM_EVENT_MAX_REGS)
+			BAD("event exception CPU CODE ADDR first|second [PARAM ...] [REG=VALUE ...]");
 		ev->code = (uint32_t)v;
 		ev->first_chance = !strcmp(w[4], "first");
-		for (int i = 5; i < n; i++)
-			if (parse_num(w[i], &ev->params[ev->nparams++]) < 0)
+		for (int i = 5; i < n; i++) {
+			if (strchr(w[i], '=')) {
+				if (parse_register(m, w[i], ev, bad, badlen) < 0)
+					return KD_EFORMAT;
+			} else if (parse_num(w[i], &ev->params[ev->nparams++]) < 0) {
 				BAD("event exception: bad parameter '%s'", w[i]);
+			}
+		}
 		ev->kind = SIM_EVENT_EXCEPTION;
 		return 0;
 	}

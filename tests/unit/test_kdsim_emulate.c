@@ -405,6 +405,7 @@ static void test_script_parse(void **state)
 	static const char *const bad[] = {
 		"event run 2 1000\n",             /* processor 2 of 2 */
 		"event run 0 1000 xmm0=1\n",
+		"event exception 0 c0000005 1000 first esi\n",
 		"event write 0 1000 3 1\n",
 		"event exception 0 c0000005 1000 third\n",
 		"event load Foo 1234 2000 p\n",   /* not page aligned */
@@ -718,7 +719,7 @@ static void test_stub_step_x86(void **state)
 		"bytes 82810010 8b 44 24 04 c3\n"
 		"event prompt Your name? \n"
 		"event run 1 82810000 ebx=77\n"
-		"event exception 0 c0000005 82810010 first 0 1234\n"
+		"event exception 0 c0000005 82810010 first 0 1234 esi=42\n"
 		"event write 1 82811000 4 1\n";
 	rig_start(r, KD_MACHINE_I386, scenario);
 	struct dbgkd_manipulate_state64 m;
@@ -772,6 +773,7 @@ static void test_stub_step_x86(void **state)
 	assert_int_equal(sc.u.Exception.ExceptionRecord.NumberParameters, 2);
 	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionInformation[1], 0x1234);
 	assert_int_equal(sc.ProgramCounter, 0x82810010);
+	assert_int_equal(r->m.ctx[0].u.x86.Esi, 0x42);
 	/* a write watchpoint on processor 1 sees the scripted write */
 	uint32_t watch = 0x82811000;
 	memset(&m, 0, sizeof m);
