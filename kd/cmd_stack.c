@@ -6,8 +6,12 @@
  * the warnings WinDbg prints where frames may be wrong. A thin layer over
  * kd_stack_walk (kd/stack.c).
  *
- * kp shows the same arguments as kb: parameter names and types from the
- * PDB are not used yet.
+ * kp adds, where the PDB types the function (a procedure symbol with a
+ * procedure type), its parameters' types and values to the call site:
+ * "mod!Func(int = 0n1, char * = 0x00403000)+0x12" (x86: the stack slots
+ * after the return address; x64: the four home slots). Parameter names
+ * are not read (they live in the module's symbol stream); other frames
+ * show what kb shows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,8 @@
 #include "kd/expr.h"
 #include "kd/register_display.h"
 #include "kd/stack.h"
+#include "symbols/symbols.h"
+#include "symbols/types.h"
 
 #define DEFAULT_FRAMES 0x100
 #define MAX_FRAMES 0x10000
@@ -24,6 +30,7 @@
 
 struct k_opts {
 	int args;       /* b, v, p, P */
+	int params;     /* p, P: typed parameters in the call site */
 	int verbose;    /* v: FPO and trap annotations */
 	int numbers;    /* n */
 	int have_start; /* k= */
@@ -36,7 +43,8 @@ static int parse_name(const char *name, struct k_opts *o)
 {
 	for (const char *p = name + 1; *p; p++) {
 		switch (*p) {
-		case 'b': case 'p': case 'P': o->args = 1; break;
+		case 'b': o->args = 1; break;
+		case 'p': case 'P': o->args = 1; o->params = 1; break;
 		case 'v': o->args = 1; o->verbose = 1; break;
 		case 'n': o->numbers = 1; break;
 		case 'L': case 'l': case 'f': case 'c': break;
@@ -182,6 +190,102 @@ static void call_site(struct kd_engine *eng, uint64_t ip, char *buf, size_t n)
 		snprintf(buf, n, "0x%llx", (unsigned long long)ip);
 }
 
+#define LF_PROCEDURE 0x1008
+#define LF_MFUNCTION 0x1009
+#define LF_ARGLIST 0x1201
+
+static uint32_t rec32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* "(int = 0n1, char * = 0x00403000)" for the frame's function when its
+ * PDB types it; "" otherwise. */
+static void frame_params(struct kd_engine *eng, const struct kd_stack_frame *f, char *buf, size_t n)
+{
+	struct kd_symbols *s = kd_symbols_get(eng);
+	const struct kd_module *m = kd_engine_module_by_addr(eng, f->ip);
+	struct kd_sym_entry prev, next;
+	struct kd_types *t;
+	int has_next;
+	uint16_t kind;
+	const uint8_t *p, *a;
+	size_t len, alen;
+	buf[0] = '\0';
+	if (!s || !m || kd_symbols_near(s, m, f->ip, &prev, &next, &has_next) < 0 || prev.is_public
+	    || !prev.is_function || !prev.type_index || kd_symbols_types(s, m, &t) < 0
+	    || kd_types_record(t, prev.type_index, &kind, &p, &len) < 0)
+		return;
+	uint32_t args;
+	if (kind == LF_PROCEDURE && len >= 12)
+		args = rec32(p + 8);
+	else if (kind == LF_MFUNCTION && len >= 20)
+		args = rec32(p + 16);
+	else
+		return;
+	if (kd_types_record(t, args, &kind, &a, &alen) < 0 || kind != LF_ARGLIST || alen < 4)
+		return;
+	uint32_t count = rec32(a);
+	if (count > (alen - 4) / 4)
+		return;
+	int x64 = kd_engine_machine(eng) == KD_MACHINE_AMD64;
+	uint64_t slot = f->fp + 8; /* x86: the first argument */
+	size_t at = (size_t)snprintf(buf, n, "(");
+	for (uint32_t i = 0; i < count && at < n; i++) {
+		uint32_t ti = rec32(a + 4 + 4 * i);
+		char type[256], value[40] = "";
+		struct kd_type_info info;
+		if (ti == 0 || kd_types_c_name(t, ti, type, sizeof type) < 0) {
+			at += (size_t)snprintf(buf + at, n - at, "%s...", i ? ", " : "");
+			break;
+		}
+		int have = kd_types_get(t, ti, &info) == 0;
+		uint64_t size = have && info.size ? info.size : kd_engine_pointer_size(eng);
+		uint64_t v = 0;
+		int ok;
+		if (x64) {
+			ok = i < 4;
+			v = f->args[i < 4 ? i : 0];
+		} else {
+			uint8_t b[8] = { 0 };
+			size_t done = 0;
+			size_t want = size > 4 ? 8 : 4;
+			ok = kd_read_virtual(eng, slot, b, want, &done) == 0 && done == want;
+			for (size_t k = 0; k < want; k++)
+				v |= (uint64_t)b[k] << (8 * k);
+			if (size < 4)
+				v &= (1ull << (8 * size)) - 1;
+			slot += want;
+		}
+		if (!ok)
+			snprintf(value, sizeof value, "<value unavailable>");
+		else if (have && info.kind == KD_TYPE_BASE && (info.base == KD_BASE_SIGNED || info.base == KD_BASE_BOOL))
+			snprintf(value, sizeof value, "0n%lld", (long long)(size == 1 ? (int8_t)v : size == 2 ? (int16_t)v
+			                                                      : size == 4 ? (int32_t)v : (int64_t)v));
+		else
+			snprintf(value, sizeof value, "0x%0*llx", x64 || size > 4 ? 16 : 8, (unsigned long long)v);
+		at += (size_t)snprintf(buf + at, n - at, "%s%s = %s", i ? ", " : "", type, value);
+	}
+	if (at < n)
+		snprintf(buf + at, n - at, "%s)", count ? "" : "void");
+}
+
+/* The call site with typed parameters before its offset. */
+static void call_site_params(struct kd_engine *eng, const struct kd_stack_frame *f, char *site, size_t n)
+{
+	char params[512], tail[64] = "";
+	frame_params(eng, f, params, sizeof params);
+	if (!params[0])
+		return;
+	char *plus = strrchr(site, '+');
+	if (plus && plus[1] == '0' && plus[2] == 'x') {
+		snprintf(tail, sizeof tail, "%s", plus);
+		*plus = '\0';
+	}
+	size_t l = strlen(site);
+	snprintf(site + l, n - l, "%s%s", params, tail);
+}
+
 static void print_header(struct kd_engine *eng, const struct k_opts *o)
 {
 	const char *num = o->numbers ? " # " : "";
@@ -198,8 +302,10 @@ static void print_header(struct kd_engine *eng, const struct k_opts *o)
 
 static void print_frame(struct kd_engine *eng, const struct k_opts *o, const struct kd_stack_frame *f, size_t i)
 {
-	char site[600], num[8] = "";
+	char site[1200], num[8] = "";
 	call_site(eng, f->ip, site, sizeof site);
+	if (o->params)
+		call_site_params(eng, f, site, sizeof site);
 	if (o->numbers)
 		snprintf(num, sizeof num, "%02zx ", i);
 	if (kd_engine_machine(eng) == KD_MACHINE_AMD64) {

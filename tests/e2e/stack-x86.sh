@@ -32,7 +32,7 @@ module xframe_eh_dll 10000000 8000 \\SystemRoot\\xframe_eh_dll.dll
 module nosym 20000000 1000 \\SystemRoot\\nosym.sys
 image $X86/xframe_eh_exe.exe 400000
 image $X86/xframe_eh_dll.dll 10000000
-chain86 0 82b30000 $E,400000,1000 $E,400000,1880 $D,10000000,18be $E,400000,1150 ebp,20000100 $D,10000000,1060 $E,400000,1df6 $E,400000,1320
+chain86 0 82b30000 $E,400000,1000 $E,400000,1880 $D,10000000,18be $E,400000,1150 ebp,20000100 $D,10000000,143f $E,400000,1df6 $E,400000,1320
 EOF
 run_kd "$TMP/chain.kds" "k; kb; kn; kv 3; k 2; q" "$TMP/chain.out"
 grep '^kdsim: chain86 frame' "$TMP/sim.out" > "$TMP/frames"
@@ -97,6 +97,21 @@ grep -q '^eax=c0de0000 ebx=5a000303 ecx=c0de0001 edx=c0de0002 esi=5a000306 edi=5
 	|| { not_ok ".frame /r 3 shows the registers saved for frame 3"; cat "$TMP/frame.out"; }
 grep -q "^Frame 9 not found" "$TMP/frame.out.err" "$TMP/frame.out" && ok ".frame past the end is refused" \
 	|| { not_ok ".frame past the end is refused"; cat "$TMP/frame.out.err"; }
+
+# kp: the parameters' types (as x shows the signature) and values (the
+# stack slots after the return address) where the PDB types the function.
+run_kd "$TMP/chain.kds" "kp; x xframe_eh_dll!dllmain_crt_process_attach" "$TMP/kp.out"
+sig=$(grep -o 'xframe_eh_dll!dllmain_crt_process_attach (.*)$' "$TMP/kp.out" | sed 's/^[^(]*//')
+f5=$(sed -n 6p "$TMP/frames")
+set -- $f5
+want="$5 $6 $8 $9 ${10} xframe_eh_dll!dllmain_crt_process_attach(struct HINSTANCE__ * = 0x$8, void * = 0x$9)+0x"
+if [ "$sig" = "(struct HINSTANCE__ *, void *)" ] && grep -qF -- "$want" "$TMP/kp.out"; then
+	ok "kp shows the typed parameters of a function the PDB types"
+else
+	not_ok "kp shows the typed parameters of a function the PDB types"; echo "  want: $want / sig $sig"; cat "$TMP/kp.out"
+fi
+grep -q '^82b30074 [0-9a-f]* 00000000 00000000 00000000 nosym+0x100$' "$TMP/kp.out" && ok "kp without types shows what kb shows" \
+	|| not_ok "kp without types shows what kb shows"
 
 # --- the seeds' overrides: the trace starts with the override line
 run_kd "$KD_SRCDIR/tests/kdsim/scenarios/seeds-x86.kds" ".cxr f08536fc; kv; .cxr; k" "$TMP/cxr.out"
