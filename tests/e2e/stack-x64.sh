@@ -56,6 +56,7 @@ addhex() { # value delta
 site() { # ip fn_start
 	case $1 in
 	fffff80030*) printf 'nosym+0x%x\n' $((0x${1#????????} - 0x30000000)); return ;;
+	fffff80050*) printf 'trapdrv+0x%x\n' $((0x${1#????????} - 0x50000000)); return ;;
 	esac
 	ip=$((0x$1))
 	if [ $ip -ge $((0x140000000)) ] && [ $ip -lt $((0x140009000)) ]; then
@@ -189,6 +190,45 @@ grep -q '^NOTE: .*nosym\.sys.*heuristic scan' "$TMP/scan.out" && ok "k names the
 	|| { not_ok "k names the image it lacks and says the frames below come from a scan"; cat "$TMP/scan.out"; }
 [ "$(sed -n 2p "$TMP/scan.out" | cut -c1-8)" = WARNING: ] && ok "the warning comes before the first frame" \
 	|| not_ok "the warning comes before the first frame"
+
+# --- through an interrupt: trapdrv.sys (a hand-made image in memory,
+# without symbols) has a handler whose unwind data starts with
+# UWOP_PUSH_MACHFRAME (with an error code); it interrupted a function of
+# its own called from the real images
+header > "$TMP/trap.kds"
+T=fffff800500
+cat >> "$TMP/trap.kds" <<EOF
+module trapdrv fffff80050000000 3000 \\SystemRoot\\system32\\drivers\\trapdrv.sys
+bytes ${T}00000 4d 5a
+u32 ${T}0003c 80
+bytes ${T}00080 50 45 00 00 64 86
+bytes ${T}00098 0b 02
+u32 ${T}000d0 3000
+u32 ${T}00104 10
+u32 ${T}00120 1000 18
+# .pdata: the handler, then the interrupted function
+u32 ${T}01000 2000 2040 1800 2100 2140 1810
+# PUSH_MACHFRAME (error code) @1, push rbp @5, sub rsp,20h @9
+bytes ${T}01800 01 09 03 00 09 32 05 50 01 1a 00 00
+# push rbx @1, sub rsp,20h @5
+bytes ${T}01810 01 05 02 00 05 32 01 30
+bytes ${T}02000 6a 00 55 48 83 ec 20 90 90 90 90 90 90 90 90 90
+bytes ${T}02100 53 48 83 ec 20 90 90 e8 00 00 00 00 90 48 83 c4 20 5b c3
+EOF
+echo "chain64 0 fffff80019ff8000 fffff80050002000 fffff80050002100 140001b5c 1800013cc" >> "$TMP/trap.kds"
+run_kd "$TMP/trap.kds" "k; kv; .frame /r 1; q" "$TMP/trap.out"
+expected "$TMP/trap.out.frames" "- - 140001b5c 1800013cc" "$TMP/trap.k" "$TMP/trap.kv"
+trap=$(grep '^kdsim: chain64 trap 0 ' "$TMP/sim.out" | cut -d' ' -f5)
+[ -n "$trap" ] && ok "kdsim built a machine frame" || not_ok "kdsim built a machine frame"
+sed "2s/\$/ (TrapFrame @ $(tick "$trap"))/" "$TMP/trap.kv" | cat "$TMP/trap.k" - > "$TMP/trap.exp"
+sed -n 1,10p "$TMP/trap.out" > "$TMP/trap.got"
+same "$TMP/trap.exp" "$TMP/trap.got" "k and kv walk through the machine frame; kv shows TrapFrame @ the KTRAP_FRAME"
+set -- $(sed -n 2p "$TMP/trap.out.regs")
+rbp=$6
+set -- $(sed -n 2p "$TMP/trap.out.frames")
+grep -q "^rip=$7 rsp=$5 rbp=$rbp\$" "$TMP/trap.out" \
+	&& ok ".frame /r 1: the interrupted code's rip and rsp from the machine frame, rbp from the handler's push" \
+	|| { not_ok ".frame /r 1: the interrupted code's rip and rsp from the machine frame, rbp from the handler's push"; cat "$TMP/trap.out"; }
 
 # --- the triage dump: .cxr, then k
 DUMP="$KD_DATA/dumps/triage_x64.dmp"

@@ -20,6 +20,13 @@
  *               cannot read): the return address right at its Child-SP;
  *               as a caller, ADDR is used as the return address itself
  *
+ * A function whose unwind data starts with UWOP_PUSH_MACHFRAME (an
+ * interrupt or trap handler) gets a machine frame ([error code] RIP CS
+ * EFLAGS RSP SS) instead of a return address: the next frame is the
+ * interrupted code, its stack right above the machine frame. kdsim then
+ * also prints `kdsim: chain64 trap N ADDR`, the KTRAP_FRAME address `kv`
+ * must show (the saved RIP less 0x168).
+ *
  * The last frame returns to 0. Nonvolatile registers get recognizable
  * values per frame (0x5a00..00NNRR: frame NN set register RR; the
  * outermost caller's are 0xc0de...RR); the four home slots above each
@@ -44,7 +51,7 @@
 #define MAX_FRAMES 32
 #define MAX_OPS 64
 
-enum op_kind { OP_PUSH, OP_ALLOC, OP_SETFP, OP_SAVE, OP_SAVE_XMM };
+enum op_kind { OP_PUSH, OP_ALLOC, OP_SETFP, OP_SAVE, OP_SAVE_XMM, OP_MACHFRAME };
 
 struct op {
 	enum op_kind kind;
@@ -56,7 +63,10 @@ struct xframe {
 	int leaf;
 	uint64_t begin, end; /* the function (absolute) */
 	unsigned prolog;
-	uint64_t ip, rsp, slot;
+	uint64_t ip, rsp;
+	uint64_t slot;       /* the return address, or the machine frame's lowest word */
+	uint64_t next;       /* the caller's Child-SP */
+	int machframe;       /* 1: a machine frame, 2: one with an error code */
 	struct op ops[MAX_OPS]; /* in the order the prolog runs them */
 	int nops;
 	uint64_t size;       /* pushes and allocations */
@@ -153,7 +163,12 @@ static int read_codes(struct sim_machine *m, uint64_t base, uint32_t rva, unsign
 		case 9: o.kind = OP_SAVE_XMM; used = 3; o.val = (uint64_t)c[i + 1] | (uint64_t)c[i + 2] << 16; break;
 		case 6: used = 2; keep = 0; break;
 		case 7: used = 3; keep = 0; break;
-		default: return -1; /* machine frames are not built here */
+		case 10:
+			if (info > 1)
+				return -1;
+			o.kind = OP_MACHFRAME;
+			break;
+		default: return -1;
 		}
 		if (i + used > count)
 			return -1;
@@ -271,6 +286,8 @@ static int setup_frame(struct sim_machine *m, const char *spec, struct xframe *f
 		} else if (f->ops[k].kind == OP_ALLOC) {
 			f->size += f->ops[k].val;
 			f->alloc_low += f->ops[k].val;
+		} else if (f->ops[k].kind == OP_MACHFRAME) {
+			f->machframe = (int)f->ops[k].reg + 1;
 		}
 	}
 	return 0;
@@ -297,14 +314,17 @@ int sim_chain_x64(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 	for (int i = 0; i < nf; i++) {
 		fr[i].rsp = rsp;
 		fr[i].slot = rsp + fr[i].size;
-		rsp = fr[i].slot + 8;
+		/* A machine frame: [error code] RIP CS EFLAGS RSP SS, the
+		 * interrupted code's stack right above it. */
+		fr[i].next = fr[i].slot + (fr[i].machframe ? 8 * (fr[i].machframe + 4) : 8);
+		rsp = fr[i].next;
 	}
 	sim_map(m, fr[0].rsp, rsp + 0x40 - fr[0].rsp);
 	/* Home slots first: saved registers may overwrite them. */
 	for (int i = 0; i < nf; i++) {
 		uint64_t room = i + 1 < nf ? fr[i + 1].rsp + fr[i + 1].alloc_low : UINT64_MAX;
 		for (uint64_t k = 0; k < 4; k++) {
-			uint64_t a = fr[i].slot + 8 + 8 * k;
+			uint64_t a = fr[i].next + 8 * k;
 			if (a + 8 <= room)
 				put64(m, a, 0xa000000000000000ull | (uint64_t)i << 8 | k);
 		}
@@ -316,7 +336,16 @@ int sim_chain_x64(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 		regs[r] = 0xc0de000000000000ull | r;
 	for (int i = nf - 1; i >= 0; i--) {
 		struct xframe *f = &fr[i];
-		put64(m, f->slot, i + 1 < nf ? fr[i + 1].ip : 0);
+		uint64_t ret = i + 1 < nf ? fr[i + 1].ip : 0, rip_slot = f->slot + (f->machframe == 2 ? 8 : 0);
+		put64(m, rip_slot, ret);
+		if (f->machframe) {
+			if (f->machframe == 2)
+				put64(m, f->slot, 0);
+			put64(m, rip_slot + 8, 0x10);
+			put64(m, rip_slot + 16, 0x246);
+			put64(m, rip_slot + 24, f->next);
+			put64(m, rip_slot + 32, 0x18);
+		}
 		uint64_t sp = f->slot, fpval = 0;
 		int have_fp = 0;
 		uint64_t caller[16];
@@ -367,9 +396,12 @@ int sim_chain_x64(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 		const uint64_t *g = fr[i].regs;
 		printf("kdsim: chain64 frame %d %016llx %016llx %016llx %016llx %016llx %016llx %016llx\n", i,
 		       (unsigned long long)fr[i].rsp, (unsigned long long)(i + 1 < nf ? fr[i + 1].ip : 0),
-		       (unsigned long long)fr[i].ip, (unsigned long long)get64(m, fr[i].slot + 8),
-		       (unsigned long long)get64(m, fr[i].slot + 16), (unsigned long long)get64(m, fr[i].slot + 24),
-		       (unsigned long long)get64(m, fr[i].slot + 32));
+		       (unsigned long long)fr[i].ip, (unsigned long long)get64(m, fr[i].next),
+		       (unsigned long long)get64(m, fr[i].next + 8), (unsigned long long)get64(m, fr[i].next + 16),
+		       (unsigned long long)get64(m, fr[i].next + 24));
+		if (fr[i].machframe)
+			printf("kdsim: chain64 trap %d %016llx\n", i,
+			       (unsigned long long)(fr[i].slot + (fr[i].machframe == 2 ? 8 : 0) - 0x168));
 		printf("kdsim: chain64 regs %d %016llx %016llx %016llx %016llx %016llx %016llx %016llx %016llx\n", i,
 		       (unsigned long long)g[3], (unsigned long long)g[5], (unsigned long long)g[6],
 		       (unsigned long long)g[7], (unsigned long long)g[12], (unsigned long long)g[13],
