@@ -67,71 +67,81 @@ static int eval_value(struct kd_engine *eng, const char **p, uint64_t *v)
 	return 0;
 }
 
-/* "= BasePtr StackPtr InstructionPtr" (x86) or "= StackPtr [InstructionPtr]"
- * (x64), then an optional frame count. */
+static void set_count(struct k_opts *o, uint64_t v)
+{
+	o->count = v == 0 ? 1 : v > MAX_FRAMES ? MAX_FRAMES : v;
+}
+
+/* The forms WinDbg documents for kernel mode:
+ *   x86: = BasePtr StackPtr InstructionPtr [FrameCount]
+ *        = StackPtr [FrameCount]   (the current function, with EBP and
+ *                                   ESP at StackPtr)
+ *   x64: = StackPtr InstructionPtr FrameCount
+ *        = StackPtr [FrameCount]   (the return address at StackPtr
+ *                                   starts the walk)
+ * then, without '=', an optional frame count. */
 static int parse_args(struct kd_engine *eng, const char *args, struct k_opts *o)
 {
 	const char *p = kd_skip_spaces(args);
+	int x64 = kd_engine_machine(eng) == KD_MACHINE_AMD64, rc;
 	o->count = DEFAULT_FRAMES;
-	if (*p == '=') {
-		uint64_t v[3];
-		int n = 0, rc;
-		int x64 = kd_engine_machine(eng) == KD_MACHINE_AMD64;
-		p = kd_skip_spaces(p + 1);
-		while (n < (x64 ? 2 : 3) && *p && *p != ';') {
-			if ((rc = eval_value(eng, &p, &v[n])) < 0)
+	if (*p != '=') {
+		if (*p && *p != ';') {
+			uint64_t v;
+			if ((rc = eval_value(eng, &p, &v)) < 0)
 				return rc;
-			n++;
+			set_count(o, v);
 		}
-		if ((rc = kd_get_context(eng, &o->start)) < 0) {
-			kd_eprintf(eng, "Unable to get the register context: %s\n", kd_strerror(rc));
-			return rc;
+		if (*p && *p != ';') {
+			kd_eprintf(eng, "Syntax error at '%s'\n", p);
+			return KD_EINVAL;
 		}
-		if (x64) {
-			if (n < 1)
-				goto usage;
-			o->start.u.x64.Rsp = v[0];
-			if (n == 2) {
-				o->start.u.x64.Rip = v[1];
-			} else {
-				/* Only a stack pointer: the return address it points at
-				 * starts the walk. */
-				uint64_t ip;
-				if (kd_read_pointer(eng, v[0], &ip) < 0) {
-					kd_eprintf(eng, "Unable to read the stack at %llx\n", (unsigned long long)v[0]);
-					return KD_EUNREADABLE;
-				}
-				o->start.u.x64.Rip = ip;
-				o->start.u.x64.Rsp = v[0] + 8;
-			}
-		} else {
-			if (n < 3)
-				goto usage;
-			o->start.u.x86.Ebp = (uint32_t)v[0];
-			o->start.u.x86.Esp = (uint32_t)v[1];
-			o->start.u.x86.Eip = (uint32_t)v[2];
-		}
-		o->have_start = 1;
+		return 0;
 	}
-	if (*p && *p != ';') {
-		int rc = eval_value(eng, &p, &o->count);
-		if (rc < 0)
+	uint64_t v[4];
+	int n = 0;
+	p = kd_skip_spaces(p + 1);
+	while (n < 4 && *p && *p != ';') {
+		if ((rc = eval_value(eng, &p, &v[n])) < 0)
 			return rc;
-		if (o->count == 0)
-			o->count = 1;
-		if (o->count > MAX_FRAMES)
-			o->count = MAX_FRAMES;
+		n++;
 	}
-	if (*p && *p != ';') {
-		kd_eprintf(eng, "Syntax error at '%s'\n", p);
+	if (n == 0 || (*p && *p != ';') || (x64 && n > 3)) {
+		kd_eprintf(eng, "Usage: k[b|v|p|n|L] = %s\n",
+		           x64 ? "StackPtr [InstructionPtr FrameCount | FrameCount]"
+		               : "BasePtr StackPtr InstructionPtr [FrameCount] | = StackPtr [FrameCount]");
 		return KD_EINVAL;
 	}
+	if ((rc = kd_get_context(eng, &o->start)) < 0) {
+		kd_eprintf(eng, "Unable to get the register context: %s\n", kd_strerror(rc));
+		return rc;
+	}
+	o->have_start = 1;
+	if (!x64) {
+		o->start.u.x86.Ebp = (uint32_t)v[0];
+		o->start.u.x86.Esp = (uint32_t)(n >= 3 ? v[1] : v[0]);
+		if (n >= 3)
+			o->start.u.x86.Eip = (uint32_t)v[2];
+		if (n == 2 || n == 4)
+			set_count(o, v[n - 1]);
+		return 0;
+	}
+	o->start.u.x64.Rsp = v[0];
+	if (n == 3) {
+		o->start.u.x64.Rip = v[1];
+		set_count(o, v[2]);
+		return 0;
+	}
+	uint64_t ip;
+	if (kd_read_pointer(eng, v[0], &ip) < 0) {
+		kd_eprintf(eng, "Unable to read the stack at %llx\n", (unsigned long long)v[0]);
+		return KD_EUNREADABLE;
+	}
+	o->start.u.x64.Rip = ip;
+	o->start.u.x64.Rsp = v[0] + 8;
+	if (n == 2)
+		set_count(o, v[1]);
 	return 0;
-usage:
-	kd_eprintf(eng, "Usage: k[b|v|p|n|L] = %s [FrameCount]\n",
-	           kd_engine_machine(eng) == KD_MACHINE_AMD64 ? "StackPtr [InstructionPtr]"
-	                                                      : "BasePtr StackPtr InstructionPtr");
-	return KD_EINVAL;
 }
 
 /* The names of images whose frames came from a heuristic scan or without
