@@ -395,6 +395,10 @@ int sim_chain_x86(struct sim_machine *m, char **w, int n, char *bad, size_t badl
 		}
 		esp = f->slot + 4;
 	}
+	if (esp < fr[0].esp || esp - fr[0].esp > 0x100000) {
+		snprintf(bad, badlen, "chain86: the frames need more than 1 MB of stack");
+		return -1;
+	}
 	sim_map(m, fr[0].esp, esp + 0x40 - fr[0].esp);
 	/* Values, outermost first: the registers each frame sees, the saved
 	 * copies of its caller's, the return addresses and the EBP chain. */
