@@ -19,6 +19,8 @@
 #define DR6_BS 0x4000u      /* single step */
 #define DBG_STATUS_BUGCHECK_FIRST 3
 #define DBG_STATUS_BUGCHECK_SECOND 4
+#define DBG_EXCEPTION_NOT_HANDLED 0x80010001u
+#define KMODE_EXCEPTION_NOT_HANDLED 0x1eu
 
 static void set_ip(struct kd_context *c, uint64_t ip)
 {
@@ -96,6 +98,7 @@ static void end_code(struct sim_stub *s, unsigned cpu)
 	st->end_on_resume = 0;
 	st->at_int3 = 0;
 	st->resume_flag = 0;
+	st->exc_chance = 0;
 }
 
 /* One instruction of cpu; 1 when the target stopped (a report went out). */
@@ -213,6 +216,11 @@ static int next_event(struct sim_stub *s)
 		set_ip(ctx, e->addr);
 		for (unsigned i = 0; i < e->nregs; i++)
 			sim_set_register(ctx, e->regs[i].name, e->regs[i].value);
+		s->cpus[cpu].exc_chance = e->first_chance ? 1 : 2;
+		s->cpus[cpu].exc_code = e->code;
+		s->cpus[cpu].exc_addr = e->addr;
+		s->cpus[cpu].exc_nparams = e->nparams;
+		memcpy(s->cpus[cpu].exc_params, e->params, sizeof e->params);
 		sim_stub_report_exception(s, cpu, e->code, e->addr, e->first_chance, e->params, e->nparams);
 		return 1;
 	case SIM_EVENT_WRITE: {
@@ -289,7 +297,7 @@ void sim_run_go_on(struct sim_stub *s)
 		uv_timer_start(&s->run_timer, on_slice, 0, 0);
 }
 
-void sim_run_resume(struct sim_stub *s, int trace)
+void sim_run_resume(struct sim_stub *s, int trace, uint32_t status)
 {
 	if (s->dump || s->replay)
 		return;
@@ -302,8 +310,24 @@ void sim_run_resume(struct sim_stub *s, int trace)
 		bugcheck_break(s, cpu, DBG_STATUS_BUGCHECK_SECOND);
 		return;
 	}
-	if (st->end_on_resume && !trace)
-		end_code(s, cpu);
+	/* A scripted exception's processor gets the continue status, even
+	 * when the debugger switched to another processor since. */
+	for (unsigned c = 0; c < s->m->ncpu && !trace; c++) {
+		struct sim_cpu_state *ex = &s->cpus[c];
+		if (ex->exc_chance && status == DBG_EXCEPTION_NOT_HANDLED) {
+			if (ex->exc_chance == 1) {
+				/* no handler took it: the debugger's second chance */
+				ex->exc_chance = 2;
+				sim_stub_report_exception(s, c, ex->exc_code, ex->exc_addr, 0, ex->exc_params, ex->exc_nparams);
+				return;
+			}
+			uint64_t p[4] = { ex->exc_code, ex->exc_addr, ex->exc_params[0], ex->exc_params[1] };
+			sim_run_bugcheck(s, c, KMODE_EXCEPTION_NOT_HANDLED, p);
+			return;
+		}
+		if (ex->end_on_resume)
+			end_code(s, c);
+	}
 	if (st->at_int3) {
 		/* The code's own int 3 is behind it once the debugger goes on. */
 		uint64_t ip = kd_context_ip(ctx);

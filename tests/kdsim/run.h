@@ -11,8 +11,11 @@
 #include "tests/kdsim/stub.h"
 
 /* The debugger continued the stopped target; trace: one instruction of
- * the processor that reported the stop, then a single-step exception. */
-void sim_run_resume(struct sim_stub *s, int trace);
+ * the processor that reported the stop, then a single-step exception.
+ * status is the continue's (DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED): a
+ * scripted exception not handled comes back as a second chance, then
+ * bugchecks with KMODE_EXCEPTION_NOT_HANDLED, as KiDispatchException does. */
+void sim_run_resume(struct sim_stub *s, int trace, uint32_t status);
 /* A wait inside the running target is over (a DbgPrompt answer): the
  * processors go on. */
 void sim_run_go_on(struct sim_stub *s);

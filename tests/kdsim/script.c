@@ -33,7 +33,9 @@
  *    execute hit stops before the instruction and the next resume runs
  *    it (the resume flag); Dr7 of continue2 goes to every processor and
  *    Dr6 is cleared, as the kernel does;
- *  - `event exception` puts the processor's IP at ADDR while stopped;
+ *  - `event exception` puts the processor's IP at ADDR (and REG=V) while
+ *    stopped; continued "not handled", a first chance is reported again
+ *    as the second chance, a second chance bugchecks (0x1e);
  *  - a bugcheck breaks twice (status 3, then 4 after a continue), then
  *    the machine hangs until a break-in; later events wait for a reboot;
  *    DbgKdCauseBugCheckApi (.crash) bugchecks with 0xe2;

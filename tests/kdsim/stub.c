@@ -256,7 +256,7 @@ static void handle_file_io(struct sim_stub *s, const uint8_t *data, size_t len)
 	}
 }
 
-static void resume(struct sim_stub *s, int trace)
+static void resume(struct sim_stub *s, int trace, uint32_t status)
 {
 	s->stopped = 0;
 	if (!s->booted) {
@@ -269,7 +269,7 @@ static void resume(struct sim_stub *s, int trace)
 			s->break_pending = 0;
 			sim_stub_break(s, 0);
 		} else {
-			sim_run_resume(s, 0);
+			sim_run_resume(s, 0, KD_DBG_CONTINUE);
 		}
 		return;
 	}
@@ -277,7 +277,7 @@ static void resume(struct sim_stub *s, int trace)
 		sim_stub_print(s, s->dbgprint);
 	if (!trace && s->kdfile)
 		ask_for_file(s);
-	sim_run_resume(s, trace);
+	sim_run_resume(s, trace, status);
 }
 
 static void on_reboot_done(uv_timer_t *t)
@@ -623,10 +623,10 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		restore_breakpoint(s, &m);
 		return;
 	case DbgKdContinueApi:
-		resume(s, 0);
+		resume(s, 0, m.u.Continue.ContinueStatus);
 		return;
 	case DbgKdContinueApi2:
-		resume(s, continue2_controls(s, &m));
+		resume(s, continue2_controls(s, &m), m.u.Continue2.ContinueStatus);
 		return;
 	case DbgKdRebootApi:
 		forget_breakpoints(s);

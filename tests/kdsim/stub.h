@@ -39,6 +39,11 @@ struct sim_cpu_state {
 	int resume_flag;      /* the next instruction ignores execute breakpoints */
 	int at_int3;          /* stopped at the code's own int 3 at int3_addr */
 	uint64_t int3_addr;
+	/* A scripted exception being reported: 1 first chance, 2 second. */
+	int exc_chance;
+	uint32_t exc_code;
+	uint64_t exc_addr, exc_params[15];
+	unsigned exc_nparams;
 };
 
 struct sim_stub {

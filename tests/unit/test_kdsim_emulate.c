@@ -494,12 +494,12 @@ static struct packet manipulate(struct rig *r, struct dbgkd_manipulate_state64 *
 	return p;
 }
 
-static void go(struct rig *r, int trace, uint64_t dr7)
+static void go_status(struct rig *r, int trace, uint64_t dr7, uint32_t status)
 {
 	struct dbgkd_manipulate_state64 m;
 	memset(&m, 0, sizeof m);
 	m.ApiNumber = DbgKdContinueApi2;
-	m.u.Continue2.ContinueStatus = KD_DBG_CONTINUE;
+	m.u.Continue2.ContinueStatus = status;
 	if (r->m.machine == KD_MACHINE_AMD64) {
 		m.u.Continue2.u.Amd64ControlSet.TraceFlag = (uint32_t)trace;
 		m.u.Continue2.u.Amd64ControlSet.Dr7 = dr7;
@@ -508,6 +508,11 @@ static void go(struct rig *r, int trace, uint64_t dr7)
 		m.u.Continue2.u.X86ControlSet.Dr7 = (uint32_t)dr7;
 	}
 	r->cb.on_packet(r->cb.user, KD_PACKET_TYPE_KD_STATE_MANIPULATE, (uint8_t *)&m, sizeof m);
+}
+
+static void go(struct rig *r, int trace, uint64_t dr7)
+{
+	go_status(r, trace, dr7, KD_DBG_CONTINUE);
 }
 
 static uint64_t read_ptr(struct rig *r, uint64_t a)
@@ -792,6 +797,41 @@ static void test_stub_step_x86(void **state)
 	free(r);
 }
 
+/* A first-chance exception continued "not handled" comes back as the
+ * second chance, then KMODE_EXCEPTION_NOT_HANDLED (1e) bugchecks. */
+static void test_stub_exception_chances(void **state)
+{
+	(void)state;
+	struct rig *r = calloc(1, sizeof *r);
+	static const char scenario[] =
+		"event exception 1 c0000005 fffff80012610010 first 1 fffff80012611004\n"
+		"event print not reached\n";
+	rig_start(r, KD_MACHINE_AMD64, scenario);
+	go(r, 0, 0);
+	struct dbgkd_wait_state_change64 sc = next_state_change(r);
+	assert_int_equal(sc.Processor, 1);
+	assert_int_equal(sc.u.Exception.FirstChance, 1);
+	go_status(r, 0, 0, 0x80010001u);
+	sc = next_state_change(r);
+	assert_int_equal(sc.Processor, 1);
+	assert_int_equal(sc.u.Exception.FirstChance, 0);
+	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionCode, 0xc0000005);
+	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionInformation[1], 0xfffff80012611004ull);
+	go_status(r, 0, 0, 0x80010001u);
+	sc = next_state_change(r);
+	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionCode, KD_STATUS_BREAKPOINT);
+	assert_int_equal(sc.ProgramCounter, r->m.break_pc);
+	assert_int_equal(r->m.ctx[1].u.x64.Rcx, 3);
+	uint64_t kdbg = read_ptr(r, r->s.kdbg_list);
+	uint64_t bcd = read_ptr(r, kdbg + 0x88);
+	assert_int_equal(read_ptr(r, bcd), 0x1e);
+	assert_int_equal(read_ptr(r, bcd + 8), 0xc0000005);
+	assert_int_equal(read_ptr(r, bcd + 16), 0xfffff80012610010ull);
+	assert_int_equal(read_ptr(r, bcd + 32), 0xfffff80012611004ull);
+	rig_stop(r);
+	free(r);
+}
+
 int main(void)
 {
 	data_dir = getenv("KD_DATA");
@@ -801,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_script_parse),
 		cmocka_unit_test(test_stub_run_x64),
 		cmocka_unit_test(test_stub_step_x86),
+		cmocka_unit_test(test_stub_exception_chances),
 		cmocka_unit_test(test_real_images),
 	};
 	if (!data_dir) {
