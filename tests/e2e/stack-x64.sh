@@ -6,9 +6,10 @@
 # with -y on the images' folder, must list exactly those frames with k and
 # kv (Child-SP, RetAddr, arguments, Call Site named as llvm-symbolizer-14
 # names the function), restore each frame's nonvolatile registers
-# (.frame /r), follow a frame stopped in an epilogue or a partial prolog
-# while kd steps through it, and mark frames found by scanning the stack
-# when an image is missing. Then the real triage dump: after .cxr the walk
+# (.frame /r), read the unwind data from the image file when the target
+# lacks an image's pages, walk through a machine frame, follow a frame
+# stopped in an epilogue or a partial prolog while kd steps through it,
+# and mark frames found by scanning the stack when an image is missing. Then the real triage dump: after .cxr the walk
 # starts at the context's rip, says which images it lacks and that the
 # frames below come from a scan, and stays inside the saved stack.
 . "$KD_SRCDIR/tests/e2e/lib.sh"
@@ -129,6 +130,16 @@ for n in 1 2 3 4 5 6; do
 done
 [ $bad -eq 0 ] && ok ".frame /r restores every frame's nonvolatile registers, rsp and rip" \
 	|| not_ok ".frame /r restores every frame's nonvolatile registers, rsp and rip"
+
+# --- the same chain with xframe_eh_exe's pages gone from the target (as in
+# a dump): kd reads its unwind data from the image file on the -y path
+cp "$TMP/chain.kds" "$TMP/file.kds"
+echo "chain64 unmap 140000000 9000" >> "$TMP/file.kds"
+run_kd "$TMP/file.kds" "k; db 140000000 L10; q" "$TMP/file.out"
+grep -q '^00000001`40000000  ?? ?? ' "$TMP/file.out" && ok "the target lacks xframe_eh_exe's pages" \
+	|| { not_ok "the target lacks xframe_eh_exe's pages"; cat "$TMP/file.out"; }
+sed -n 1,8p "$TMP/file.out" > "$TMP/file.got"
+same "$TMP/k.exp" "$TMP/file.got" "k takes the unwind data from the image file when the target lacks the pages"
 
 # --- frame 0 in an epilogue: LoadXframeDll ends `add rsp,20h; pop rbx;
 # rex.w jmp rax`; kd steps through it and must follow the frame each time

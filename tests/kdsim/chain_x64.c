@@ -36,6 +36,12 @@
  *   kdsim: chain64 frame N CHILD-SP RETADDR RIP ARG1 ARG2 ARG3 ARG4
  *   kdsim: chain64 regs N RBX RBP RSI RDI R12 R13 R14 R15
  *
+ *   chain64 unmap BASE SIZE
+ *
+ * afterwards takes [BASE, BASE+SIZE) out of the virtual address space (the
+ * pages stay in physical memory), as a dump lacks an image's pages: kd
+ * must then read the unwind data from the image file.
+ *
  * The layout decodes the unwind data with its own small reader and
  * simulates each prolog forwards; it shares no code with kd's unwinder,
  * so that a bug there cannot hide.
@@ -293,10 +299,34 @@ static int setup_frame(struct sim_machine *m, const char *spec, struct xframe *f
 	return 0;
 }
 
+/* Unlink the range's pages from the virtual hash; the physical list
+ * still owns (and frees) them. */
+static int unmap(struct sim_machine *m, char **w, int n, char *bad, size_t badlen)
+{
+	char *e1, *e2;
+	uint64_t base = n == 4 ? strtoull(w[2], &e1, 16) : 0, size = n == 4 ? strtoull(w[3], &e2, 16) : 0;
+	if (n != 4 || *e1 || *e2 || !size || base + size < base) {
+		snprintf(bad, badlen, "chain64 unmap BASE SIZE");
+		return -1;
+	}
+	for (unsigned b = 0; b < sizeof m->pages / sizeof m->pages[0]; b++) {
+		for (struct sim_page **pp = &m->pages[b]; *pp;) {
+			struct sim_page *p = *pp;
+			if (!p->table && p->va >= (base & ~(uint64_t)(SIM_PAGE - 1)) && p->va < base + size)
+				*pp = p->next;
+			else
+				pp = &p->next;
+		}
+	}
+	return 0;
+}
+
 int sim_chain_x64(struct sim_machine *m, char **w, int n, char *bad, size_t badlen)
 {
 	static struct xframe fr[MAX_FRAMES];
 	int nf = n - 3;
+	if (n >= 2 && strcmp(w[1], "unmap") == 0)
+		return unmap(m, w, n, bad, badlen);
 	if (m->machine != KD_MACHINE_AMD64 || n < 4 || nf > MAX_FRAMES) {
 		snprintf(bad, badlen, "chain64 CPU RSP FRAME... (x64 machines, at most %d frames)", MAX_FRAMES);
 		return -1;
