@@ -79,7 +79,7 @@ static void usage(FILE *f)
 "Usage: kdsim (--pipe PATH | --tcp PORT | --pty | --udp HOST:PORT --key K)\n"
 "             [--arch x64|x86] [--cpus N] [--dbgprint TEXT]\n"
 "             [--replay CAPTURE --key K | --dump FILE] [--scenario FILE]\n"
-"             [--check-clean] [--quiet]\n"
+"             [--check-clean] [--max-instructions N] [--quiet]\n"
 "\n"
 "A simulated Windows kernel with a KD stub, for kd to attach to.\n"
 "  --pipe PATH     listen on a unix socket (kd -k com:pipe,port=PATH)\n"
@@ -105,6 +105,8 @@ static void usage(FILE *f)
 "                    event bugcheck CODE P1 P2 P3 P4\n"
 "  --check-clean   when the debugger goes and at exit, say on stderr whether a\n"
 "                  breakpoint byte the debugger wrote is still in memory\n"
+"  --max-instructions N  a processor's code ends after N instructions\n"
+"                  (default 100000; 0: never, it runs until a break-in)\n"
 "  --arch A        x64 (default) or x86\n"
 "  --cpus N        number of processors (default 2)\n"
 "  --dbgprint TEXT DbgPrint this text each time the target resumes\n"
@@ -125,6 +127,7 @@ int main(int argc, char **argv)
 	const char *dbgprint = NULL, *keyspec = NULL, *replay = NULL, *dumpfile = NULL, *scenario = NULL;
 	const char *kdfile = NULL;
 	int check_clean = 0;
+	unsigned long max_insns = 100000;
 	char udp_host[128] = "";
 	int udp_port = 0;
 	static const struct option longopts[] = {
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
 		{ "scenario", required_argument, NULL, 's' },
 		{ "kdfile", required_argument, NULL, 'F' },
 		{ "check-clean", no_argument, NULL, 'C' },
+		{ "max-instructions", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,6 +174,15 @@ int main(int argc, char **argv)
 		case 's': scenario = optarg; break;
 		case 'F': kdfile = optarg; break;
 		case 'C': check_clean = 1; break;
+		case 'M': {
+			char *end;
+			max_insns = strtoul(optarg, &end, 0);
+			if (!*optarg || *end) {
+				fprintf(stderr, "kdsim: --max-instructions takes a number\n");
+				return 2;
+			}
+			break;
+		}
 		case 'u': {
 			const char *colon = strrchr(optarg, ':');
 			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof udp_host ||
@@ -219,6 +232,7 @@ int main(int argc, char **argv)
 	s.stub.dbgprint = dbgprint;
 	s.stub.kdfile = kdfile;
 	s.stub.check_clean = check_clean;
+	s.stub.code_limit = max_insns;
 	if (scenario)
 		s.stub.script = &s.script;
 	char err[512];

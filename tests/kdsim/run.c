@@ -15,7 +15,6 @@
 #include "tests/kdsim/image_map.h"
 
 #define SLICE 2000          /* instructions between two looks at the link */
-#define CODE_LIMIT 100000ul /* a processor's code ends after this many */
 #define DR6_BS 0x4000u      /* single step */
 #define DBG_STATUS_BUGCHECK_FIRST 3
 #define DBG_STATUS_BUGCHECK_SECOND 4
@@ -162,7 +161,7 @@ static int step_cpu(struct sim_stub *s, unsigned cpu, int trace)
 		report_debug(s, cpu, hit | (trace ? DR6_BS : 0));
 		return 1;
 	}
-	if (st->count >= CODE_LIMIT)
+	if (s->code_limit && st->count >= s->code_limit)
 		end_code(s, cpu);
 	return 0;
 }
@@ -287,8 +286,10 @@ static void on_slice(uv_timer_t *t)
 		if (!any && !s->stopped && !next_event(s))
 			return; /* idle until a break-in */
 	}
+	/* Code that never ends (no --max-instructions) runs at a pace that
+	 * leaves the machine to others: a slice a millisecond. */
 	if (!s->stopped && !s->prompting)
-		uv_timer_start(&s->run_timer, on_slice, 0, 0);
+		uv_timer_start(&s->run_timer, on_slice, s->code_limit ? 0 : 1, 0);
 }
 
 void sim_run_go_on(struct sim_stub *s)

@@ -747,6 +747,7 @@ void sim_stub_init(struct sim_stub *s, uv_loop_t *loop, struct sim_machine *m)
 	s->timer.data = s;
 	uv_timer_init(loop, &s->run_timer);
 	s->run_timer.data = s;
+	s->code_limit = 100000;
 	sim_emu_open(&s->emu, m->machine);
 	for (unsigned c = 0; c < 64; c++) {
 		struct kd_x64_special_registers *sr = &s->x64_special[c];

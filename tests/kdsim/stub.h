@@ -73,6 +73,7 @@ struct sim_stub {
 	uint64_t kdbg_list;   /* DebuggerDataList: a LIST_ENTRY, Flink = the block */
 	uint64_t kdbg, bugcheck_data;
 	int check_clean;      /* --check-clean */
+	unsigned long code_limit; /* --max-instructions: a processor's code ends after this many (0: never) */
 	int clean_reported;   /* the breakpoint bytes were reported since the last change */
 	/* Instead of the synthetic machine's memory and registers, serve a
 	 * recorded session's answers (replay) or a dump file's machine. */
