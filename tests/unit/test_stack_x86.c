@@ -8,7 +8,9 @@
  *  - kd_x86_unwind_frame on synthetic memory over a real image and PDB:
  *    an FPO function (FrameData .raSearch program with saved registers)
  *    called from an EBP-framed one, and the EBP chain of an image without
- *    a PDB (flagged as having no unwind information).
+ *    a PDB (flagged as having no unwind information);
+ *  - kd_stack_walk's ends: a looping chain, the frame count, a zero
+ *    return address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -453,6 +455,55 @@ static void test_unwind_no_pdb(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The generic walk: an EBP chain that loops ends where the stack pointer
+ * stops growing, the frame count is honoured, a zero return address ends
+ * the walk, and the starting context is the target's own. */
+static void test_walk_stops(void **state)
+{
+	(void)state;
+	struct session s;
+	char dir[] = "/tmp/test_stack_x86.XXXXXX", cmd[8192];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd, "cp '%s/pe/x86/xframe_eh_exe.exe' '%s/'", data_dir, dir);
+	assert_int_equal(system(cmd), 0);
+	open_session(&s, dir, dir);
+	struct fake *f = s.f;
+	uint32_t a = STACK + 0x100, b = STACK + 0x140, c = STACK + 0x180;
+	put(f, a, b);
+	put(f, a + 4, s.base + 0x1100);
+	put(f, b, c);
+	put(f, b + 4, s.base + 0x1200);
+	put(f, c, a); /* back down: a loop */
+	put(f, c + 4, s.base + 0x1300);
+	memset(&f->ctx, 0, sizeof f->ctx);
+	f->ctx.machine = KD_MACHINE_I386;
+	f->ctx.u.x86.Eip = s.base + 0x1010;
+	f->ctx.u.x86.Esp = STACK + 0xf0;
+	f->ctx.u.x86.Ebp = a;
+	struct kd_stack_frame fr[16];
+	size_t n;
+	assert_int_equal(kd_stack_walk(s.eng, NULL, fr, 16, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(fr[0].ip, s.base + 0x1010);
+	assert_int_equal(fr[0].fp, a);
+	assert_int_equal(fr[1].ip, s.base + 0x1100);
+	assert_int_equal(fr[2].ip, s.base + 0x1200);
+	assert_int_equal(fr[3].ip, s.base + 0x1300);
+	assert_int_equal(fr[2].fp, c);
+	assert_int_equal(fr[3].fp, a);  /* its EBP came back down to a */
+	assert_int_equal(fr[3].ret, s.base + 0x1100); /* printed, not followed */
+	assert_int_equal(kd_stack_walk(s.eng, NULL, fr, 2, &n), 0);
+	assert_int_equal(n, 2);
+	/* A zero return address ends the walk. */
+	put(f, b + 4, 0);
+	assert_int_equal(kd_stack_walk(s.eng, NULL, fr, 16, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fr[1].ret, 0);
+	close_session(&s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	data_dir = getenv("KD_DATA");
@@ -466,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_real_programs),
 		cmocka_unit_test(test_unwind_framedata),
 		cmocka_unit_test(test_unwind_no_pdb),
+		cmocka_unit_test(test_walk_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
