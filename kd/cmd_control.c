@@ -13,6 +13,7 @@
 #include "kd/live_target.h"
 #include "kd/stepping.h"
 #include "proto/dbgkd.h"
+#include "symbols/modlist.h"
 
 static const char *os_name(unsigned build)
 {
@@ -83,6 +84,13 @@ void kd_report_connected(struct kd_engine *eng)
 	          machine_name(v.machine), v.machine == KD_MACHINE_AMD64 ? "TRUE" : "FALSE");
 	kd_printf(eng, "Kernel Debugger connection established.\n");
 	cmd_vertarget(eng, "vertarget", "");
+	/* A target that was already running sends no module events: its
+	 * modules come from PsLoadedModuleList, as WinDbg loads them. */
+	size_t n;
+	if (kd_engine_module_count(eng) == 0 && v.ps_loaded_module_list &&
+	    kd_symbols_walk_module_list(eng, v.ps_loaded_module_list, &n) < 0)
+		kd_eprintf(eng, "Unable to read the loaded module list at %s\n",
+		           kd_format_addr(eng, v.ps_loaded_module_list, (char[20]){ 0 }));
 }
 
 int kd_run_until_stop(struct kd_engine *eng)

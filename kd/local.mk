@@ -14,4 +14,5 @@ kd_kd_SOURCES = kd/main.c
 kd_kd_LDADD = $(KD_LIBS) $(READLINE_LIBS)
 libkd_a_SOURCES += kd/kthread.h kd/kthread.c kd/kthread_layouts.h
 libkd_a_SOURCES += kd/register_display.h kd/register_display.c
+KD_TESTS += tests/e2e/threads.sh
 EXTRA_DIST += tests/e2e/threads.sh tests/kdsim/scenarios/threads-x64.kds tests/kdsim/scenarios/threads-x86.kds

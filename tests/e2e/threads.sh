@@ -18,7 +18,9 @@ run() { # name commands
 		| sed -n '/^0: kd> /,$p' | sed 1d > "$TMP/$1.out"
 }
 
-run current '.thread; ? $thread; ? $proc'
+run current '.thread; ? $thread; ? $proc; lm'
+expect "$TMP/current.out" 'fffff800`12600000 fffff800`12700000   nt         (no symbols)' \
+	"a second attach to the running kernel finds its modules in PsLoadedModuleList"
 expect "$TMP/current.out" 'Implicit thread is now fffff800`12f00000' ".thread: the stopped processor's thread"
 expect_value "$TMP/current.out" 'fffff800`12f10000' '$proc: the process of the current thread (ApcState.Process)'
 

@@ -277,8 +277,55 @@ int sim_map(struct sim_machine *m, uint64_t va, uint64_t len)
 	return map_range(m, va, len);
 }
 
+/* PsLoadedModuleList as the kernel keeps it: a circular list of
+ * KLDR_DATA_TABLE_ENTRY (links, DllBase, SizeOfImage, FullDllName and
+ * BaseDllName at their x86/x64 offsets), names as UNICODE_STRINGs, in
+ * the page after the list head. A debugger attaching to a running kernel
+ * finds the modules there. */
+static int write_module_list(struct sim_machine *m)
+{
+	int x64 = m->machine == KD_MACHINE_AMD64;
+	unsigned ps = sim_pointer_size(m);
+	unsigned entry_size = x64 ? 0xa0 : 0x50, name_space = 0x200;
+	uint64_t head = m->ps_loaded_module_list;
+	uint64_t area = (head & ~0xfffull) + SIM_PAGE;
+	if (map_range(m, area, (uint64_t)m->nmodules * (entry_size + name_space) + SIM_PAGE) < 0)
+		return -1;
+	uint64_t prev = head;
+	for (size_t i = 0; i < m->nmodules; i++) {
+		const struct sim_module *mod = &m->modules[i];
+		uint64_t e = area + i * (entry_size + name_space), names = e + entry_size;
+		const char *base = strrchr(mod->path, '\\');
+		base = base ? base + 1 : mod->path;
+		size_t full_len = strlen(mod->path), base_len = strlen(base);
+		for (size_t k = 0; k < full_len; k++)
+			put(m, names + 2 * k, (uint8_t)mod->path[k], 2);
+		uint64_t base_at = names + 2 * (full_len + 1);
+		for (size_t k = 0; k < base_len; k++)
+			put(m, base_at + 2 * k, (uint8_t)base[k], 2);
+		put(m, e, i + 1 < m->nmodules ? e + entry_size + name_space : head, ps); /* Flink */
+		put(m, e + ps, prev, ps);                                               /* Blink */
+		put(m, e + (x64 ? 0x30 : 0x18), mod->base, ps);
+		put(m, e + (x64 ? 0x40 : 0x20), mod->size, 4);
+		uint64_t full = e + (x64 ? 0x48 : 0x24), bname = e + (x64 ? 0x58 : 0x2c);
+		put(m, full, 2 * full_len, 2);
+		put(m, full + 2, 2 * full_len + 2, 2);
+		put(m, full + ps, names, ps);
+		put(m, bname, 2 * base_len, 2);
+		put(m, bname + 2, 2 * base_len + 2, 2);
+		put(m, bname + ps, base_at, ps);
+		if (i == 0)
+			put(m, head, e, ps);
+		prev = e;
+	}
+	put(m, head + ps, prev, ps);
+	return 0;
+}
+
 int sim_machine_finish(struct sim_machine *m)
 {
+	if (m->nmodules && write_module_list(m) < 0)
+		return -1;
 	if (build_page_tables(m) < 0)
 		return -1;
 	/* x86: KSPECIAL_REGISTERS follow the CONTEXT in KPROCESSOR_STATE
