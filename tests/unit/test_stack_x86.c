@@ -496,6 +496,7 @@ static void test_walk_stops(void **state)
 	assert_int_equal(n, 2);
 	/* A zero return address ends the walk. */
 	put(f, b + 4, 0);
+	kd_memory_cache_flush(s.eng);
 	assert_int_equal(kd_stack_walk(s.eng, NULL, fr, 16, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(fr[1].ret, 0);
