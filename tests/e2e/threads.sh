@@ -18,14 +18,14 @@ run() { # name commands
 		| sed -n '/^0: kd> /,$p' | sed 1d > "$TMP/$1.out"
 }
 
-run current '.thread; ? $thread; ? $proc; lm'
-expect "$TMP/current.out" 'fffff800`12600000 fffff800`12700000   nt         (no symbols)' \
-	"a second attach to the running kernel finds its modules in PsLoadedModuleList"
+run current '.thread; ? $thread; ? $proc'
 expect "$TMP/current.out" 'Implicit thread is now fffff800`12f00000' ".thread: the stopped processor's thread"
 expect_value "$TMP/current.out" 'fffff800`12f10000' '$proc: the process of the current thread (ApcState.Process)'
 
-run waiting '.thread fffff80012f20000; r; ? $thread; ? $proc; .thread; r rip'
+run waiting 'lm; .thread fffff80012f20000; r; ? $thread; ? $proc; .thread; r rip'
 out="$TMP/waiting.out"
+expect "$out" 'fffff800`12600000 fffff800`12700000   nt         (no symbols)' \
+	"a second attach to the running kernel finds its modules in PsLoadedModuleList"
 expect "$out" 'Implicit thread is now fffff800`12f20000' ".thread ADDR names the thread"
 expect "$out" 'Last set context:' "r under .thread shows the thread's context"
 expect "$out" 'rip=fffff80012601234 rsp=ffff850429900f40 rbp=ffff850429900fd0' \
