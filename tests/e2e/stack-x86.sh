@@ -52,7 +52,7 @@ while read -r _ _ _ n ebp ret eip a1 a2 a3; do
 	if [ -n "$obj" ] && command -v llvm-symbolizer-14 > /dev/null; then
 		fn=$(llvm-symbolizer-14 --obj="$obj" "0x$eip" | head -1)
 	else
-		fn=
+		fn='[A-Za-z_][A-Za-z0-9_]*' # no oracle: any name
 	fi
 	if [ "$mod" = nosym ]; then
 		site="nosym+0x$(printf '%x' $((0x$eip - 0x20000000)))"
