@@ -45,6 +45,22 @@ expect "$out" 'Implicit process is now fffff800`12f10000' ".process without an a
 grep -q '^Unable to get context of thread 00000000`00001234: ' "$out" \
 	&& ok "a bad thread address gives one clear error" || { not_ok "a bad thread address gives one clear error"; cat "$out"; }
 
+# .process /p: the other process's DirectoryTableBase set to the machine's
+# CR3 (read with rM 80) translates, and reads the same memory; one whose
+# page directory is zero cannot, and says so.
+run cr3 'rM 80'
+cr3=$(sed -n 's/^cr0=[0-9a-f]* cr2=[0-9a-f]* cr3=\([0-9a-f]*\)$/\1/p' "$TMP/cr3.out")
+[ -n "$cr3" ] && ok "rM 80 shows the control registers of a live x64 target (cr3=$cr3)" \
+	|| { not_ok "rM 80 shows the control registers of a live x64 target"; cat "$TMP/cr3.out"; }
+run translate "eq fffff80012f30028 $cr3; .process /p fffff80012f30000; dq fffff80012f40000 L1; .process /p fffff80012f10000; dq fffff80012f40000 L1"
+out="$TMP/translate.out"
+expect "$out" 'Implicit process is now fffff800`12f30000' ".process /p names the process"
+expect "$out" 'Unable to translate through the page tables of process fffff800`12f10000; using the current ones' \
+	".process /p with an unusable page directory says so"
+n=$(grep -c '^fffff800`12f40000  11223344`55667788$' "$out")
+[ "$n" = 2 ] && ok "memory reads the same through the process's page tables and after the refusal" \
+	|| { not_ok "memory reads the same through the process's page tables and after the refusal"; cat "$out"; }
+
 kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
 
 start_sim --pipe "$TMP/com86" --arch x86 --cpus 2 \
