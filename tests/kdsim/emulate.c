@@ -43,9 +43,13 @@ static const struct gpr_name gprs[] = {
 	{ X86_REG_R15, 15, 8, 0 }, { X86_REG_R15D, 15, 4, 0 }, { X86_REG_R15W, 15, 2, 0 }, { X86_REG_R15B, 15, 1, 0 },
 };
 
+#define GPR_AX 0
+#define GPR_CX 1
 #define GPR_SP 4
 #define GPR_BP 5
-#define GPR_CX 1
+#define GPR_SI 6
+#define GPR_DI 7
+#define EFL_DF 0x400u
 
 /* One instruction's work: the context being changed and what to report. */
 struct exec {
@@ -356,6 +360,90 @@ static int alu(struct exec *x, unsigned id, const cs_x86 *d)
 	return store ? op_write(x, dst, r) : 0;
 }
 
+/* The string instructions: movs stos lods scas cmps ('m' 's' 'l' 'a' 'c'),
+ * 0 for anything else (movsd and cmpsd are also SSE instructions). */
+static char string_kind(const cs_insn *insn, const cs_x86 *d)
+{
+	int mem = d->op_count == 2 && (d->operands[0].type == X86_OP_MEM || d->operands[1].type == X86_OP_MEM);
+	switch (insn->id) {
+	case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD: case X86_INS_MOVSQ:
+		return mem ? 'm' : 0;
+	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD: case X86_INS_STOSQ:
+		return 's';
+	case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD: case X86_INS_LODSQ:
+		return 'l';
+	case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD: case X86_INS_SCASQ:
+		return 'a';
+	case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD: case X86_INS_CMPSQ:
+		return mem ? 'c' : 0;
+	default:
+		return 0;
+	}
+}
+
+/* One iteration of a string instruction, as the processor does between
+ * two single steps: with a rep prefix the IP stays on the instruction
+ * until the count (or, for scas and cmps, the flag) ends it. 1 when the
+ * IP stays. */
+static int string_op(struct exec *x, const cs_x86 *d, char kind)
+{
+	unsigned size = d->operands[0].type == X86_OP_MEM ? d->operands[0].size : d->operands[1].size;
+	int rep = d->prefix[0] == X86_PREFIX_REP || d->prefix[0] == X86_PREFIX_REPNE;
+	uint64_t am = addr_mask(x);
+	uint64_t cx = gpr_get(x->c, GPR_CX) & am;
+	if (size == 0 || size > 8 || (rep && cx == 0))
+		return 0;
+	uint64_t step = get_eflags(x->c) & EFL_DF ? (uint64_t)0 - size : size;
+	uint64_t si = gpr_get(x->c, GPR_SI), di = gpr_get(x->c, GPR_DI), v = 0, w = 0, m = mask_of(size);
+	switch (kind) {
+	case 'm':
+		if (mem_read(x, si & am, size, &v) == 0 && mem_write(x, di & am, size, v) == 0) {
+			si += step;
+			di += step;
+		}
+		break;
+	case 's':
+		if (mem_write(x, di & am, size, gpr_get(x->c, GPR_AX) & m) == 0)
+			di += step;
+		break;
+	case 'l':
+		if (mem_read(x, si & am, size, &v) == 0) {
+			reg_write(x, d->operands[0].reg, v);
+			si += step;
+		}
+		break;
+	default: /* scas compares the accumulator with [di], cmps [si] with [di] */
+		if (kind == 'a')
+			v = gpr_get(x->c, GPR_AX) & m;
+		else if (mem_read(x, si & am, size, &v) < 0)
+			break;
+		if (mem_read(x, di & am, size, &w) < 0)
+			break;
+		uint64_t r = (v - w) & m, sign = 1ull << (size * 8 - 1);
+		set_flags(x, r, size, v < w, !!((v ^ w) & (v ^ r) & sign), 0);
+		di += step;
+		if (kind == 'c')
+			si += step;
+		break;
+	}
+	if (x->failed)
+		return 0;
+	gpr_set(x->c, GPR_SI, si & am);
+	gpr_set(x->c, GPR_DI, di & am);
+	if (!rep)
+		return 0;
+	cx = (cx - 1) & am;
+	gpr_set(x->c, GPR_CX, cx);
+	int more = cx != 0;
+	if (kind == 'a' || kind == 'c') {
+		int zf = !!(get_eflags(x->c) & EFL_ZF);
+		more = more && (d->prefix[0] == X86_PREFIX_REPE ? zf : !zf);
+	}
+	if (more)
+		set_ip(x->c, x->st->ip);
+	return more;
+}
+
 /* Carry out insn on x; 1 when it set the IP itself. */
 static int execute(struct exec *x, const cs_insn *insn)
 {
@@ -454,6 +542,9 @@ static int execute(struct exec *x, const cs_insn *insn)
 			alu(x, insn->id, d);
 		return 0;
 	default: {
+		char sk = string_kind(insn, d);
+		if (sk)
+			return string_op(x, d, sk);
 		int c = condition(x, insn->id);
 		if (c > 0 && d->op_count == 1 && o0->type == X86_OP_IMM) {
 			set_ip(x->c, (uint64_t)o0->imm & addr_mask(x));

@@ -3,7 +3,9 @@
  * processor's CONTEXT against the simulated memory, decoded by capstone.
  * Control flow (call, ret, jmp, jcc, loop), the stack (push, pop), moves,
  * lea and the common arithmetic (add sub cmp test and or xor inc dec, with
- * the flags jcc reads) are carried out; anything else only advances the
+ * the flags jcc reads) are carried out, string instructions one iteration
+ * a step (rep keeps the IP on the instruction until the count ends it, as
+ * a single-stepping processor does); anything else only advances the
  * instruction pointer by its real length. Every memory operand's address
  * is reported, so hardware watchpoints can see the access.
  */

@@ -124,6 +124,59 @@ static void test_x64_call_ret_stack(void **state)
 	sim_machine_free(&m);
 }
 
+/* rep: one iteration a step, the IP stays until the count is done, as a
+ * single-stepping processor shows it; repne scasb ends on the match. */
+static void test_x64_rep_strings(void **state)
+{
+	(void)state;
+	struct sim_machine m;
+	struct sim_emu e;
+	struct sim_step st;
+	assert_int_equal(sim_machine_init(&m, KD_MACHINE_AMD64, 1), 0);
+	assert_int_equal(sim_emu_open(&e, KD_MACHINE_AMD64), 0);
+	uint64_t c = m.kern_base + 0x10000;
+	static const uint8_t code[] = {
+		0xb9, 0x03, 0x00, 0x00, 0x00,             /* +0  mov ecx, 3 */
+		0x48, 0x8d, 0x3d, 0xf4, 0x00, 0x00, 0x00, /* +5  lea rdi, [rip+0xf4] (c+0x100) */
+		0xb0, 0x41,                               /* +c  mov al, 0x41 */
+		0xf3, 0xaa,                               /* +e  rep stosb */
+		0x48, 0x8d, 0x3d, 0xe9, 0x00, 0x00, 0x00, /* +10 lea rdi, [rip+0xe9] (c+0x100) */
+		0xb9, 0x10, 0x00, 0x00, 0x00,             /* +17 mov ecx, 0x10 */
+		0xb0, 0x42,                               /* +1c mov al, 0x42 */
+		0xf2, 0xae,                               /* +1e repne scasb */
+		0x90,                                     /* +20 nop */
+	};
+	sim_write(&m, c, code, sizeof code);
+	uint8_t pat[4] = { 0, 0, 0, 0x42 };
+	sim_write(&m, c + 0x100, pat, sizeof pat);
+	struct kd_context *x = &m.ctx[0];
+	x->u.x64.Rip = c;
+	for (int i = 0; i < 3; i++)
+		sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rdi, c + 0x100);
+	for (int i = 2; i >= 0; i--) {
+		sim_emu_step(&e, &m, x, &st);
+		assert_int_equal(x->u.x64.Rcx, (uint64_t)i);
+		assert_int_equal(x->u.x64.Rip, i ? c + 0xe : c + 0x10);
+		assert_int_equal(st.access[0].write, 1);
+	}
+	assert_int_equal(rd(&m, c + 0x100, 4), 0x42414141);
+	for (int i = 0; i < 3; i++)
+		sim_emu_step(&e, &m, x, &st);
+	int n = 0;
+	while (x->u.x64.Rip == c + 0x1e && n < 20) {
+		sim_emu_step(&e, &m, x, &st);
+		n++;
+	}
+	assert_int_equal(n, 4); /* the 0x42 at +3 */
+	assert_int_equal(x->u.x64.Rip, c + 0x20);
+	assert_int_equal(x->u.x64.Rdi, c + 0x104);
+	assert_int_equal(x->u.x64.Rcx, 0xc);
+	assert_true(x->u.x64.EFlags & 0x40);
+	sim_emu_close(&e);
+	sim_machine_free(&m);
+}
+
 static void test_x86_frames_and_jcc(void **state)
 {
 	(void)state;
@@ -837,6 +890,7 @@ int main(void)
 	data_dir = getenv("KD_DATA");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x64_call_ret_stack),
+		cmocka_unit_test(test_x64_rep_strings),
 		cmocka_unit_test(test_x86_frames_and_jcc),
 		cmocka_unit_test(test_script_parse),
 		cmocka_unit_test(test_stub_run_x64),
