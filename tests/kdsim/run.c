@@ -174,6 +174,16 @@ static void write_le(struct sim_machine *m, uint64_t a, uint64_t v, unsigned n)
 	sim_write(m, a, b, n);
 }
 
+static uint64_t read_le(struct sim_machine *m, uint64_t a, unsigned n)
+{
+	uint8_t b[8] = { 0 };
+	uint64_t v = 0;
+	sim_read(m, a, b, n);
+	for (unsigned i = 0; i < n && i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
 /* The next scripted event; 0 when there is none (the target idles). */
 static int next_event(struct sim_stub *s)
 {
@@ -185,18 +195,23 @@ static int next_event(struct sim_stub *s)
 	struct kd_context *ctx = &m->ctx[cpu];
 	switch (e->kind) {
 	case SIM_EVENT_LOAD: {
-		uint32_t size = (uint32_t)e->size, isz = 0;
+		uint32_t size = (uint32_t)e->size, isz = 0, checksum = 0;
 		char err[512];
 		if (e->file[0]) {
-			if (sim_image_map(m, e->file, e->addr, &isz, err, sizeof err) < 0)
+			if (sim_image_map(m, e->file, e->addr, &isz, err, sizeof err) < 0) {
 				fprintf(stderr, "kdsim: %s\n", err);
-			else if (!size)
-				size = isz;
+			} else {
+				/* DbgLoadImageSymbols reports the header's CheckSum */
+				uint32_t lfanew = (uint32_t)read_le(m, e->addr + 0x3c, 4);
+				checksum = (uint32_t)read_le(m, e->addr + lfanew + 0x58, 4);
+				if (!size)
+					size = isz;
+			}
 		} else {
 			sim_map(m, e->addr, size ? size : SIM_PAGE);
 		}
 		sim_stub_remap(s);
-		sim_stub_report_symbols(s, e->path, e->addr, size, 0, 0);
+		sim_stub_report_symbols(s, e->path, e->addr, size, checksum, 0);
 		return 1;
 	}
 	case SIM_EVENT_UNLOAD:

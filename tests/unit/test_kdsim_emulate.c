@@ -885,6 +885,39 @@ static void test_stub_exception_chances(void **state)
 	free(r);
 }
 
+/* A load with a PE file: mapped and relocated before the report, whose
+ * SizeOfImage and CheckSum are the file's (the PE reader's view). */
+static void test_stub_load_file(void **state)
+{
+	(void)state;
+	char path[1024], scenario[1400], err[256];
+	snprintf(path, sizeof path, "%s/pe/x64/xframe_eh_dll.dll", data_dir);
+	if (access(path, R_OK) != 0)
+		skip();
+	struct kd_pe *pe;
+	if (kd_pe_open_file(path, &pe, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	const struct kd_pe_info *info = kd_pe_get_info(pe);
+	snprintf(scenario, sizeof scenario, "event load xf fffff80015c00000 0 \\SystemRoot\\xf.dll %s\n", path);
+	struct rig *r = calloc(1, sizeof *r);
+	rig_start(r, KD_MACHINE_AMD64, scenario);
+	go(r, 0, 0);
+	struct packet p = next_packet(r);
+	struct dbgkd_wait_state_change64 sc;
+	memcpy(&sc, p.data, sizeof sc);
+	assert_int_equal(sc.NewState, DbgKdLoadSymbolsStateChange);
+	assert_int_equal(sc.u.LoadSymbols.SizeOfImage, info->image_size);
+	assert_int_equal(sc.u.LoadSymbols.CheckSum, info->checksum);
+	assert_string_equal((const char *)p.data + sizeof sc, "\\SystemRoot\\xf.dll");
+	uint8_t a[64], b[64];
+	assert_int_equal(kd_pe_read_rva(pe, info->entry_rva, a, sizeof a), 0);
+	assert_int_equal(sim_read(&r->m, 0xfffff80015c00000ull + info->entry_rva, b, sizeof b), sizeof b);
+	assert_memory_equal(a, b, sizeof a);
+	kd_pe_close(pe);
+	rig_stop(r);
+	free(r);
+}
+
 int main(void)
 {
 	data_dir = getenv("KD_DATA");
@@ -896,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_stub_run_x64),
 		cmocka_unit_test(test_stub_step_x86),
 		cmocka_unit_test(test_stub_exception_chances),
+		cmocka_unit_test(test_stub_load_file),
 		cmocka_unit_test(test_real_images),
 	};
 	if (!data_dir) {
