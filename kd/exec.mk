@@ -10,4 +10,4 @@ KD_TESTS += tests/unit/test_breakpoints
 
 KD_TESTS += tests/e2e/exec.sh
 EXTRA_DIST += tests/e2e/exec.sh
-EXTRA_DIST += tests/kdsim/scenarios/exec-x64.kds tests/kdsim/scenarios/exec-x86.kds
+EXTRA_DIST += tests/kdsim/scenarios/exec-e2e-x64.kds tests/kdsim/scenarios/exec-e2e-x86.kds

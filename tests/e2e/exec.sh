@@ -1,7 +1,7 @@
 #!/bin/sh
 # Execution control end to end, on x64 and x86, over KDCOM (unix socket)
 # and KDNET (UDP): kdsim runs scripted code (tests/kdsim/scenarios/
-# exec-*.kds plus a load of the real xframe_eh_dll.dll) and kd must
+# exec-e2e-*.kds plus a load of the real xframe_eh_dll.dll) and kd must
 #  - stop at a bp with the right registers (rax/eax set by the code),
 #  - show the original bytes in db/u while stopped (no 0xCC of its own),
 #  - step over a call with p (the callee ran), into one with t, back out
@@ -63,7 +63,7 @@ session() { # name arch transport
 	# hlt), then the code and data of the scenario run; then the module
 	# load, its entry point and a last breakpoint exception.
 	printf 'event exception 0 80000003 %s first\n' "$(addr $((code + 0x15)))" > "$TMP/$name.kds"
-	cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds" >> "$TMP/$name.kds"
+	cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds" >> "$TMP/$name.kds"
 	printf 'event load xframe_eh_dll %s %x \\SystemRoot\\system32\\drivers\\xframe_eh_dll.dll %s\n' \
 		"$(addr $dll)" "$size" "$dir/xframe_eh_dll.dll" >> "$TMP/$name.kds"
 	printf 'event run 0 %s\n' "$(addr $entry)" >> "$TMP/$name.kds"
@@ -125,12 +125,13 @@ quit_session() { # arch
 	arch=$1
 	if [ "$arch" = x64 ]; then code=fffff80012700000; else code=82900000; fi
 	{ printf 'event exception 0 80000003 %s first\n' "$(echo $code | sed 's/0000$/0015/')"
-	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds"; } > "$TMP/q$arch.kds"
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"; } > "$TMP/q$arch.kds"
 	start_sim --pipe "$TMP/q$arch.sock" --arch "$arch" --scenario "$TMP/q$arch.kds" \
 		--check-clean || not_ok "q-$arch: kdsim starts"
 	timeout 60 "$KD" -k "com:pipe,port=$TMP/q$arch.sock" -c "bp $code+5; bp $code+20; g; q" \
 		< /dev/null > "$TMP/q$arch.out" 2>&1
-	expect "$TMP/q$arch.out" "Breakpoint 0 hit" "q-$arch: stopped at the bp"
+	grep -qx "Breakpoint 0 hit" "$TMP/q$arch.out" && ok "q-$arch: stopped at the bp" \
+		|| { not_ok "q-$arch: stopped at the bp"; sed 's/^/  | /' "$TMP/q$arch.out" "$TMP/sim.out" | tail -20; }
 	sleep 0.2
 	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
 	grep -q "kdsim: memory clean" "$TMP/sim.out" && ! grep -q "breakpoint byte left" "$TMP/sim.out" \
@@ -153,7 +154,7 @@ events_session() { # arch
 	fi
 	dir=$DATA/pe/$arch
 	{ echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"
-	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-$arch.kds" | grep -v '^event'
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds" | grep -v '^event'
 	  echo "event exception 0 c0000005 $code first 1 0"
 	  echo "event load xframe_eh_dll $dll 8000 \\SystemRoot\\system32\\drivers\\xframe_eh_dll.dll $dir/xframe_eh_dll.dll"
 	  echo "event exception 0 c0000005 $code first 0 0"
@@ -161,7 +162,7 @@ events_session() { # arch
 	  echo "event bugcheck 7e $p1 $code 1 2"; } > "$TMP/ev$arch.kds"
 	start_sim --pipe "$TMP/ev$arch.sock" --arch "$arch" --scenario "$TMP/ev$arch.kds" || not_ok "ev-$arch: kdsim starts"
 	timeout 60 "$KD" -k "com:pipe,port=$TMP/ev$arch.sock" -y "$dir" \
-		-c "sx; g; .echo mark-ld; sxe ld:xframe_eh_dll; g; .echo mark-sxd; sxd av; g; .bugcheck; q" \
+		-c "sx; g; .echo mark-ld; sxe ld:xframe_eh_dll; gh; .echo mark-sxd; sxd av; g; .echo mark-second; gh; .bugcheck; q" \
 		< /dev/null > "$TMP/ev$arch.out" 2>&1
 	expect "$TMP/ev$arch.out" "  av - Access violation - break - not handled" "ev-$arch: sx lists av as break"
 	expect "$TMP/ev$arch.out" "  ld - Load module - output" "ev-$arch: sx lists ld as output"
@@ -171,9 +172,14 @@ events_session() { # arch
 		&& ! sed -n '/^mark-ld/,/^mark-sxd/p' "$TMP/ev$arch.out" | grep -q "Access violation" \
 		&& ok "ev-$arch: sxe ld:xframe_eh_dll stops at its load" \
 		|| { not_ok "ev-$arch: sxe ld:xframe_eh_dll stops at its load"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
-	sed -n '/^mark-sxd/,$p' "$TMP/ev$arch.out" | grep -q "^still running after the second access violation" \
-		&& ok "ev-$arch: sxd av reports the first chance and goes on" \
-		|| { not_ok "ev-$arch: sxd av reports the first chance and goes on"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
+	sed -n '/^mark-sxd/,/^mark-second/p' "$TMP/ev$arch.out" > "$TMP/ev$arch.sxd"
+	grep -qx "Access violation - code c0000005 (first chance)" "$TMP/ev$arch.sxd" \
+		&& grep -qx "Access violation - code c0000005 (!!! second chance !!!)" "$TMP/ev$arch.sxd" \
+		&& ok "ev-$arch: sxd av reports the first chance, goes on not handled and stops at the second" \
+		|| { not_ok "ev-$arch: sxd av reports the first chance, goes on not handled and stops at the second"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
+	sed -n '/^mark-second/,$p' "$TMP/ev$arch.out" | grep -q "^still running after the second access violation" \
+		&& ok "ev-$arch: gh continues the exception as handled" \
+		|| { not_ok "ev-$arch: gh continues the exception as handled"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
 	expect "$TMP/ev$arch.out" "*** Fatal System Error: 0x0000007e" "ev-$arch: the bugcheck banner"
 	expect "$TMP/ev$arch.out" "                       $av" "ev-$arch: the bugcheck arguments"
 	expect "$TMP/ev$arch.out" "Bugcheck code 0000007E" ".bugcheck after a live bugcheck ($arch)"
