@@ -110,9 +110,14 @@ unsigned kd_x64_unwind_code_slots(const struct kd_x64_unwind_info *ui, unsigned 
 	case KD_UWOP_ALLOC_LARGE:
 		n = code_info(ui->codes[i]) == 0 ? 2 : code_info(ui->codes[i]) == 1 ? 3 : 0;
 		break;
+	case KD_UWOP_EPILOG:
+		/* Version 2: one slot per epilogue (the first gives their size,
+		 * the others their offsets from the function's end); version 1
+		 * used the code for the obsolete two-slot SAVE_XMM. */
+		n = ui->version >= 2 ? 1 : 2;
+		break;
 	case KD_UWOP_SAVE_NONVOL:
 	case KD_UWOP_SAVE_XMM128:
-	case KD_UWOP_EPILOG:
 		n = 2;
 		break;
 	case KD_UWOP_SAVE_NONVOL_FAR:

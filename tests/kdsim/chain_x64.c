@@ -167,7 +167,7 @@ static int read_codes(struct sim_machine *m, uint64_t base, uint32_t rva, unsign
 		case 5: o.kind = OP_SAVE; used = 3; o.val = (uint64_t)c[i + 1] | (uint64_t)c[i + 2] << 16; break;
 		case 8: o.kind = OP_SAVE_XMM; used = 2; o.val = (uint64_t)c[i + 1] * 16; break;
 		case 9: o.kind = OP_SAVE_XMM; used = 3; o.val = (uint64_t)c[i + 1] | (uint64_t)c[i + 2] << 16; break;
-		case 6: used = 2; keep = 0; break;
+		case 6: used = (hdr[0] & 7) == 2 ? 1 : 2; keep = 0; break; /* v2: UWOP_EPILOG */
 		case 7: used = 3; keep = 0; break;
 		case 10:
 			if (info > 1)

@@ -241,6 +241,15 @@ static void test_parse(void **state)
 	assert_int_equal(ui.chained.unwind, 0x1810);
 	assert_int_equal(kd_x64_unwind_info_parse(ch, sizeof ch - 1, &ui), KD_EFORMAT);
 	assert_int_equal(kd_x64_unwind_info_size(3, KD_UNW_FLAG_EHANDLER), 4 + 8 + 4);
+	/* version 2: UWOP_EPILOG codes take one slot each (the header: size
+	 * 5, one at the end; then one 0x40 from the end), before the prolog's */
+	const uint8_t v2[] = { 0x02, 0x05, 0x04, 0x00, 0x05, 0x16, 0x40, 0x06, 0x05, 0x32, 0x01, 0x30 };
+	assert_int_equal(kd_x64_unwind_info_parse(v2, sizeof v2, &ui), 0);
+	assert_int_equal(ui.version, 2);
+	assert_int_equal(kd_x64_unwind_code_slots(&ui, 0), 1);
+	assert_int_equal(kd_x64_unwind_code_slots(&ui, 1), 1);
+	assert_int_equal(ui.codes[2], UC(5, KD_UWOP_ALLOC_SMALL, 3));
+	assert_int_equal(ui.codes[3], UC(1, KD_UWOP_PUSH_NONVOL, 3));
 }
 
 /* --- unwind codes ------------------------------------------------------------ */
@@ -285,6 +294,29 @@ static void test_push_alloc(void **state)
 	assert_int_equal(c.Rip, RET_ADDR);
 	assert_int_equal(c.Rsp, top);
 	assert_int_equal(c.Rbx, 0xb0b0);
+}
+
+/* The same function described by version 2 unwind data: its epilogue
+ * codes change nothing on the way back. */
+static void test_version2(void **state)
+{
+	(void)state;
+	struct world w;
+	struct kd_x64_unwind_result res;
+	world_init(&w);
+	const uint16_t codes[] = { UC(6, KD_UWOP_EPILOG, 1), UC(0x20, KD_UWOP_EPILOG, 0),
+	                           UC(5, KD_UWOP_ALLOC_SMALL, 3), UC(1, KD_UWOP_PUSH_NONVOL, 3) };
+	uint32_t info = add_info(&w, 0, 5, 0, 0, codes, 4, NULL);
+	w.img[info] = (uint8_t)(2 | w.img[info] >> 3 << 3);
+	add_func(&w, F1, F1 + 0x40, info);
+	uint64_t top = STACK_BASE + 0x1000;
+	spush(&w, top - 8, RET_ADDR);
+	spush(&w, top - 16, 0xcafe);
+	struct kd_x64_context c = start_ctx(IMG_BASE + F1 + 0x10, top - 16 - 0x20);
+	assert_int_equal(kd_x64_unwind_step(&w.env, 1, 0, &c, &res), 0);
+	assert_int_equal(c.Rip, RET_ADDR);
+	assert_int_equal(c.Rsp, top);
+	assert_int_equal(c.Rbx, 0xcafe);
 }
 
 /* push rbp (1); sub rsp,40h (5); lea rbp,[rsp+20h] (10); the body then
@@ -968,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_frame_register),
 		cmocka_unit_test(test_save_and_large),
 		cmocka_unit_test(test_chained),
+		cmocka_unit_test(test_version2),
 		cmocka_unit_test(test_machframe),
 		cmocka_unit_test(test_epilogue),
 		cmocka_unit_test(test_leaf_and_no_data),
