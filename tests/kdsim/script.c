@@ -43,6 +43,8 @@
  *    second breakpoint at the same address is refused (handle 0), as the
  *    kernel's breakpoint table does;
  *  - `event prompt TEXT` (DbgPrompt) is an addition;
+ *  - the state change's instruction stream shows the original bytes
+ *    under the debugger's breakpoints, as the kernel reports it;
  *  - x64 control space item 2 is the whole KSPECIAL_REGISTERS (0xa8
  *    bytes), readable and writable per processor.
  */

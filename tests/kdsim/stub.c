@@ -40,6 +40,10 @@ static void fill_common(struct sim_stub *s, struct dbgkd_wait_state_change64 *sc
 	sc->ProgramCounter = kd_context_ip(&s->m->ctx[cpu]);
 	uint8_t code[16] = {0};
 	stub_read(s, DbgKdReadVirtualMemoryApi, cpu, sc->ProgramCounter, code, sizeof code);
+	/* The kernel reports the instruction stream without its breakpoints. */
+	for (size_t i = 0; i < SIM_MAX_BREAKPOINTS && !s->dump; i++)
+		if (s->bp[i].used && s->bp[i].addr - sc->ProgramCounter < sizeof code)
+			code[s->bp[i].addr - sc->ProgramCounter] = s->bp[i].orig;
 	if (s->m->machine == KD_MACHINE_AMD64) {
 		sc->ControlReport.Amd64.Dr6 = sim_stub_get_dr(s, cpu, 6);
 		sc->ControlReport.Amd64.Dr7 = sim_stub_get_dr(s, cpu, 7);

@@ -698,6 +698,8 @@ static void test_stub_run_x64(void **state)
 	assert_int_equal(sc.u.Exception.ExceptionRecord.ExceptionAddress, c + 0x10);
 	assert_int_equal(sc.ProgramCounter, c + 0x10);
 	assert_int_equal(sc.Processor, 0);
+	assert_int_equal(sc.ControlReport.Amd64.InstructionStream[0], 0xc7); /* not the 0xcc */
+	assert_int_equal(sc.ControlReport.Amd64.InstructionCount, 16);
 	assert_int_equal(rd(&r->m, r->m.ctx[0].u.x64.Rsp, 8), c + 9);
 
 	/* restore it; step: the write trips the watchpoint after the access */
