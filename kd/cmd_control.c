@@ -117,13 +117,18 @@ static int cmd_reboot(struct kd_engine *eng, const char *name, const char *args)
 	struct kd_target *t = live_target(eng, name);
 	if (!t)
 		return KD_ENOTSUP;
-	int rc = kd_live_reboot(t);
-	if (rc < 0) {
-		kd_eprintf(eng, ".reboot: %s\n", kd_strerror(rc));
-		return rc;
+	if (!kd_live_is_stopped(t)) {
+		kd_eprintf(eng, ".reboot: %s\n", kd_strerror(KD_ERUNNING));
+		return KD_ERUNNING;
 	}
 	kd_printf(eng, "Shutdown occurred...unloading all symbol tables.\nWaiting to reconnect...\n");
-	return 0;
+	/* Wait for the target to come back, putting the breakpoints back in
+	 * at its first module event, until something stops it (Ctrl-C
+	 * breaks in). */
+	int rc = kd_exec_reboot(eng);
+	if (rc < 0 && rc != KD_EDISCONNECTED)
+		kd_eprintf(eng, ".reboot: %s\n", kd_strerror(rc));
+	return rc;
 }
 
 /* ~ lists processors; ~Ns switches to processor N. */
@@ -227,7 +232,7 @@ const struct kd_command kd_cmds_control[] = {
 	{ "q", cmd_quit, "q", "leave kd; a live target keeps running" },
 	{ "~", cmd_processor, "~[N]s", "list processors, or switch to processor N" },
 	{ "vertarget", cmd_vertarget, "vertarget", "show the target's version and kernel base" },
-	{ ".reboot", cmd_reboot, ".reboot", "reboot the target" },
+	{ ".reboot", cmd_reboot, ".reboot", "reboot the target and wait until it stops again (breakpoints go back in)" },
 	{ ".kdfiles", cmd_kdfiles, ".kdfiles TargetPath LocalFile", "serve a replacement driver file to the target" },
 	{ ".echo", cmd_echo, ".echo Text", "print text" },
 	{ ".kdtrace", cmd_trace, ".kdtrace [on|off]", "toggle the KD packet trace (also Ctrl-D)" },

@@ -110,6 +110,10 @@ static int module_hook(void *user, const struct kd_stop_event *ev)
 	}
 	if (st == KD_SX_BREAK)
 		return 1;
+	if (x->hold_next) {
+		x->hold_next = 0;
+		return 1;
+	}
 	for (size_t i = 0; i < x->bps.n; i++) {
 		const struct kd_bp *b = &x->bps.v[i];
 		if (!b->deferred)
@@ -774,17 +778,11 @@ int kd_exec_run(struct kd_engine *eng, const struct kd_run_req *req)
  * (MANUALLY_INITIATED_CRASH, 0xE2, on current Windows). */
 #define CRASH_BUGCHECK_CODE 0xdeaddeadu
 
-int kd_exec_crash(struct kd_engine *eng)
+/* After the resume that kd did not do through a leg (.crash, .reboot):
+ * wait for the stop, then treat it as a run does. */
+static int wait_and_run(struct kd_engine *eng, struct kd_exec *x, struct kd_target *t)
 {
-	struct kd_target *t = kd_engine_target(eng);
-	struct kd_exec *x = kd_exec_get(eng);
-	if (!t || !kd_target_is_live(t))
-		return KD_ENOTSUP;
-	if (!x)
-		return KD_ENOMEM;
-	int rc = kd_live_cause_bugcheck(t, CRASH_BUGCHECK_CODE);
-	if (rc < 0)
-		return rc;
+	int rc;
 	while ((rc = kd_live_wait_stop(t, 0)) == KD_ECANCELED) {
 		kd_engine_set_cancel(eng, 0);
 		kd_live_breakin(t);
@@ -797,14 +795,53 @@ int kd_exec_crash(struct kd_engine *eng)
 	r.x = x;
 	struct kd_stop_event ev = *kd_engine_last_event(eng);
 	enum outcome o = classify(&r, &ev, 0);
-	if (o != OUT_STOP) {
-		int was_running = x->running;
-		x->running = 1;
-		kd_live_set_module_hook(t, module_hook, eng);
+	if (o != OUT_STOP)
 		rc = run_go(&r, 0, &o);
-		x->running = was_running;
-		if (!was_running)
-			kd_live_set_module_hook(t, NULL, NULL);
-	}
+	if (rc == 0 && r.have_cmd)
+		rc = kd_execute(eng, r.pending_cmd);
 	return rc;
+}
+
+static int resume_other(struct kd_engine *eng, int reboot)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	struct kd_exec *x = kd_exec_get(eng);
+	if (!t || !kd_target_is_live(t))
+		return KD_ENOTSUP;
+	if (!x)
+		return KD_ENOMEM;
+	if (!kd_live_is_stopped(t))
+		return KD_ERUNNING;
+	int was_running = x->running;
+	x->running = 1;
+	kd_live_set_module_hook(t, module_hook, eng);
+	int rc;
+	if (reboot) {
+		/* Modules come back, perhaps elsewhere: bu resolves again. */
+		for (size_t i = 0; i < x->bps.n; i++)
+			if (x->bps.v[i].deferred)
+				x->bps.v[i].resolved = 0;
+		x->hold_next = 1;
+		x->hw_written = 0;
+		rc = kd_live_reboot(t);
+	} else {
+		rc = kd_live_cause_bugcheck(t, CRASH_BUGCHECK_CODE);
+	}
+	if (rc == 0)
+		rc = wait_and_run(eng, x, t);
+	x->hold_next = 0;
+	x->running = was_running;
+	if (!was_running)
+		kd_live_set_module_hook(t, NULL, NULL);
+	return rc;
+}
+
+int kd_exec_crash(struct kd_engine *eng)
+{
+	return resume_other(eng, 0);
+}
+
+int kd_exec_reboot(struct kd_engine *eng)
+{
+	return resume_other(eng, 1);
 }

@@ -34,6 +34,9 @@ struct kd_exec {
 	int hw_written;
 	/* The run in progress (module events are held for it). */
 	int running;
+	/* Hold the next module event whatever it is (after a reboot: the
+	 * first chance to put the breakpoints back in). */
+	int hold_next;
 };
 
 /* The engine's execution state, made on first use (NULL: no memory). */
@@ -67,6 +70,11 @@ struct kd_run_req {
 /* Run as asked and report the stop. Returns 0 once the target is stopped
  * again (whatever stopped it), or a negative code (already printed). */
 int kd_exec_run(struct kd_engine *eng, const struct kd_run_req *req);
+
+/* .reboot: reboot the target and wait for it to come back; its first
+ * module event puts the breakpoints back in (deferred ones resolved
+ * again), then it runs until something stops it. */
+int kd_exec_reboot(struct kd_engine *eng);
 
 /* .crash: ask the kernel to bugcheck, wait for it and report it. */
 int kd_exec_crash(struct kd_engine *eng);

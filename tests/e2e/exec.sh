@@ -192,6 +192,26 @@ events_session() { # arch
 	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
 }
 
+# .reboot waits for the target to come back and puts the breakpoints back
+# in at its first module event: the scenario's code then hits the bp.
+reboot_session() { # arch
+	arch=$1
+	if [ "$arch" = x64 ]; then code=fffff80012700000; ip=rip; else code=82900000; ip=eip; fi
+	{ echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"; } > "$TMP/rb$arch.kds"
+	start_sim --pipe "$TMP/rb$arch.sock" --arch "$arch" --scenario "$TMP/rb$arch.kds" --check-clean \
+		|| not_ok "reboot-$arch: kdsim starts"
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/rb$arch.sock" -c "bp $code+5; .reboot; r $ip; q" \
+		< /dev/null > "$TMP/rb$arch.out" 2>&1
+	expect "$TMP/rb$arch.out" "Shutdown occurred...unloading all symbol tables." "reboot-$arch: .reboot reboots"
+	expect "$TMP/rb$arch.out" "Breakpoint 0 hit" "reboot-$arch: the bp is back in after the reboot and fires"
+	expect "$TMP/rb$arch.out" "$ip=$(echo $code | sed 's/0000$/0005/')" "reboot-$arch: stopped at the bp's address"
+	sleep 0.2
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	grep -q "kdsim: memory clean" "$TMP/sim.out" && ok "reboot-$arch: no breakpoint byte left" \
+		|| { not_ok "reboot-$arch: no breakpoint byte left"; sed 's/^/  | /' "$TMP/sim.out"; }
+}
+
 session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
@@ -200,4 +220,6 @@ quit_session x64
 quit_session x86
 events_session x64
 events_session x86
+reboot_session x64
+reboot_session x86
 [ $failures -eq 0 ]
