@@ -175,9 +175,11 @@ static void handle_debug_io(struct sim_stub *s, const uint8_t *data, size_t len)
 	if (io.ApiNumber != DbgKdGetStringApi)
 		return;
 	size_t n = io.u.GetString.LengthOfStringRead;
+	char answer[KD_PACKET_MAX_SIZE];
 	if (n > len - sizeof io)
 		n = len - sizeof io;
-	char answer[KD_PACKET_MAX_SIZE];
+	if (n > sizeof answer - 1)
+		n = sizeof answer - 1;
 	memcpy(answer, data + sizeof io, n);
 	answer[n] = '\0';
 	printf("kdsim: DbgPrompt answered '%s'\n", answer);
