@@ -208,9 +208,17 @@ int kd_bp_parse_args(const char *args, int is_ba, struct kd_bp_args *out, char *
 			p = skip_blanks(p + 2);
 			if (take_word(&p, skip, sizeof skip) < 0)
 				return kd_fail(err, errlen, KD_EINVAL, "option /%c needs a value", p[-1]);
-		} else if (p[1] == 'w') {
-			/* /w "expression": WinDbg's conditional form; not supported */
-			return kd_fail(err, errlen, KD_EINVAL, "/w conditions are not supported; use a command string with j or .if");
+		} else if (p[1] == 'w' && (p[2] == ' ' || p[2] == '\t' || p[2] == '"')) {
+			p = skip_blanks(p + 2);
+			const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+			if (!end || end == p + 1)
+				return kd_fail(err, errlen, KD_EINVAL, "/w needs a condition in double quotes");
+			size_t len = (size_t)(end - (p + 1));
+			if (len >= sizeof out->condition)
+				return kd_fail(err, errlen, KD_EINVAL, "condition too long");
+			memcpy(out->condition, p + 1, len);
+			out->condition[len] = '\0';
+			p = end + 1;
 		} else {
 			return kd_fail(err, errlen, KD_EINVAL, "unknown option '%.8s'", p);
 		}
@@ -269,6 +277,97 @@ int kd_bp_check_hw(char access, unsigned size, uint64_t addr, char *err, size_t 
 		return kd_fail(err, errlen, KD_EINVAL, "execute breakpoints must have size 1");
 	if (addr & (size - 1))
 		return kd_fail(err, errlen, KD_EINVAL, "Data breakpoint must be aligned: the address must be a multiple of the size (%u)", size);
+	return 0;
+}
+
+/* --- command strings --------------------------------------------------------- */
+
+static void trim_copy(char *out, size_t n, const char *s, size_t len, int unquote)
+{
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (unquote && len >= 2 && s[0] == '\'' && s[len - 1] == '\'')
+		s++, len -= 2;
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* The first ';' (or with last set, the last one) outside quotes, or NULL. */
+static const char *top_semicolon(const char *s, int last)
+{
+	const char *found = NULL;
+	char quote = 0;
+	for (; *s; s++) {
+		if (quote) {
+			if (*s == quote)
+				quote = 0;
+		} else if (*s == '"' || *s == '\'') {
+			quote = *s;
+		} else if (*s == ';') {
+			found = s;
+			if (!last)
+				return s;
+		}
+	}
+	return found;
+}
+
+static int is_go_word(const char *s)
+{
+	return !strcmp(s, "g") || !strcmp(s, "gc") || !strcmp(s, "gh") || !strcmp(s, "gn");
+}
+
+int kd_bp_split_command(const char *cmd, struct kd_bp_cmd *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *p = skip_blanks(cmd);
+	if ((p[0] == 'j' || p[0] == 'J') && (p[1] == ' ' || p[1] == '\t' || p[1] == '(')) {
+		p = skip_blanks(p + 1);
+		const char *e = p;
+		if (*e == '(') {
+			int depth = 0;
+			for (; *e; e++) {
+				if (*e == '(')
+					depth++;
+				else if (*e == ')' && --depth == 0) {
+					e++;
+					break;
+				}
+			}
+			if (depth)
+				return KD_EINVAL;
+		} else {
+			while (*e && *e != ' ' && *e != '\t')
+				e++;
+		}
+		if (e == p || (size_t)(e - p) >= sizeof out->expr)
+			return KD_EINVAL;
+		memcpy(out->expr, p, (size_t)(e - p));
+		out->expr[e - p] = '\0';
+		const char *semi = top_semicolon(e, 0);
+		size_t alen = semi ? (size_t)(semi - e) : strlen(e);
+		trim_copy(out->a, sizeof out->a, e, alen, 1);
+		if (semi)
+			trim_copy(out->b, sizeof out->b, semi + 1, strlen(semi + 1), 1);
+		out->is_j = 1;
+		return 0;
+	}
+	const char *semi = top_semicolon(p, 1);
+	const char *tail = semi ? semi + 1 : p;
+	char word[8];
+	trim_copy(word, sizeof word, tail, strlen(tail), 0);
+	if (is_go_word(word)) {
+		strcpy(out->go, word);
+		trim_copy(out->a, sizeof out->a, p, semi ? (size_t)(semi - p) : 0, 0);
+	} else {
+		if (strlen(p) >= sizeof out->a)
+			return KD_EINVAL;
+		trim_copy(out->a, sizeof out->a, p, strlen(p), 0);
+	}
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct kd_bp {
 	uint32_t passes_left;  /* hits to go before the next stop */
 	int oneshot;           /* /1: deleted once hit */
 	char command[512];     /* run when hit ("r eax; g"), "" when none */
+	char condition[256];   /* /w: stop only when this is nonzero, "" always */
 	char access;           /* ba: 'e' execute, 'r' read/write, 'w' write, 'i' I/O */
 	unsigned size;         /* ba: 1, 2, 4 or 8 bytes */
 };
@@ -69,7 +70,8 @@ int kd_bp_parse_ids(const char *spec, uint8_t *sel, const char **bad);
 /* The arguments of bp/bu/bm/ba split into their parts (no evaluation):
  *   bp [/1] [Address [Passes]] ["CommandString"]
  *   ba [/1] Access Size [Address [Passes]] ["CommandString"]
- * Options other than /1 (/p /t /c /C /w) are accepted and ignored. */
+ * /w "Condition" makes the breakpoint conditional; /p /t /c /C and their
+ * values are accepted and ignored. */
 struct kd_bp_args {
 	int oneshot;
 	char access;         /* ba only */
@@ -78,10 +80,27 @@ struct kd_bp_args {
 	char passes[64];     /* "" when not given */
 	char command[512];   /* "" when not given */
 	int has_command;
+	char condition[256]; /* /w "Condition", "" when not given */
 };
 /* is_ba selects the ba form. On error returns KD_EINVAL and puts a
  * one-line reason in err. */
 int kd_bp_parse_args(const char *args, int is_ba, struct kd_bp_args *out, char *err, size_t errlen);
+
+/* A breakpoint's command string after a hit, split as kd runs it:
+ *   - "j Expression A ; B" (A and B optionally in single quotes): *is_j
+ *     set, expr/a/b filled, the caller evaluates and runs one of them;
+ *   - otherwise a trailing top-level "g", "gc", "gh" or "gn" is cut off
+ *     into *go ("" when none), the rest left in `a`, so a logging
+ *     breakpoint ("r eax; g") goes on without nesting one run in another.
+ * Returns 0, or KD_EINVAL when a part does not fit. */
+struct kd_bp_cmd {
+	int is_j;
+	char expr[256];
+	char a[512];
+	char b[512];
+	char go[4];
+};
+int kd_bp_split_command(const char *cmd, struct kd_bp_cmd *out);
 
 /* The bl line of b (no newline), WinDbg's kernel-mode layout:
  *   "     0 e Disable Clear  fffff800`12345678     0001 (0001) nt!Foo"

@@ -85,6 +85,7 @@ static int cmd_bp(struct kd_engine *eng, const char *name, const char *args)
 	b.access = a.access;
 	b.size = a.size;
 	snprintf(b.command, sizeof b.command, "%s", a.command);
+	snprintf(b.condition, sizeof b.condition, "%s", a.condition);
 	if (a.addr[0]) {
 		snprintf(b.expr, sizeof b.expr, "%s", a.addr);
 	} else {
@@ -431,7 +432,7 @@ static int cmd_crash(struct kd_engine *eng, const char *name, const char *args)
 }
 
 const struct kd_command kd_cmds_exec[] = {
-	{ "bp", cmd_bp, "bp [/1] [Address [Passes]] [\"Commands\"]", "set a software breakpoint" },
+	{ "bp", cmd_bp, "bp [/1] [/w \"Cond\"] [Address [Passes]] [\"Commands\"]", "set a software breakpoint" },
 	{ "bu", cmd_bp, "bu [/1] Expression [Passes] [\"Commands\"]", "set a breakpoint that follows its module (deferred until it loads)" },
 	{ "bm", cmd_bm, "bm Module!Pattern", "set breakpoints on every matching function" },
 	{ "ba", cmd_bp, "ba [/1] e|r|w|i 1|2|4|8 Address [Passes] [\"Commands\"]", "set a hardware breakpoint (4 at most)" },
@@ -441,6 +442,7 @@ const struct kd_command kd_cmds_exec[] = {
 	{ "be", cmd_bc_bd_be, "be Ids|*", "enable breakpoints" },
 	{ "g", cmd_go, "g [=Start] [Address...]", "let the target run (Ctrl-C breaks in), optionally until Address" },
 	{ "gh", cmd_go, "gh [=Start] [Address...]", "go, with the exception handled" },
+	{ "gc", cmd_go, "gc", "go on from a conditional breakpoint" },
 	{ "gn", cmd_go, "gn [=Start] [Address...]", "go, with the exception not handled" },
 	{ "t", cmd_step, "t [=Start] [Count]", "trace: one instruction, into calls" },
 	{ "p", cmd_step, "p [=Start] [Count]", "step: one instruction, over calls and rep strings" },

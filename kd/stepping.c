@@ -19,6 +19,7 @@
 
 #include "arch/disasm.h"
 #include "kd/command.h"
+#include "kd/expr.h"
 #include "kd/live_target.h"
 #include "kd/stack.h"
 
@@ -369,6 +370,15 @@ void kd_exec_report_stop(struct kd_engine *eng)
 /* A breakpoint of the table was reached: count the pass, report the hit. */
 static enum outcome bp_hit(struct run *r, struct kd_bp *b)
 {
+	if (b->condition[0]) {
+		uint64_t v = 0;
+		const char *end = NULL;
+		char msg[300];
+		if (kd_eval_msg(r->eng, b->condition, &v, &end, msg, sizeof msg) < 0)
+			kd_eprintf(r->eng, "Breakpoint %u: the condition failed: %s\n", b->id, msg);
+		else if (v == 0)
+			return OUT_AGAIN;
+	}
 	if (b->passes_left > 1) {
 		b->passes_left--;
 		return OUT_AGAIN;
@@ -702,6 +712,31 @@ static void show_step(struct kd_engine *eng)
 		kd_disasm_show_current(eng, NULL);
 }
 
+/* Run a breakpoint's command string: j picks one branch; a trailing
+ * g/gc/gh/gn comes back in go[] for the caller to do. */
+static int run_bp_command(struct kd_engine *eng, const char *cmd, char go[4])
+{
+	struct kd_bp_cmd c;
+	go[0] = '\0';
+	if (kd_bp_split_command(cmd, &c) < 0)
+		return kd_execute(eng, cmd);
+	if (c.is_j) {
+		uint64_t v = 0;
+		const char *end = NULL;
+		char msg[300], chosen[sizeof c.a];
+		if (kd_eval_msg(eng, c.expr, &v, &end, msg, sizeof msg) < 0) {
+			kd_eprintf(eng, "%s\n", msg);
+			return KD_EINVAL;
+		}
+		memcpy(chosen, v ? c.a : c.b, sizeof chosen);
+		if (kd_bp_split_command(chosen, &c) < 0 || c.is_j)
+			return kd_execute(eng, chosen);
+	}
+	int rc = c.a[0] ? kd_execute(eng, c.a) : 0;
+	memcpy(go, c.go, sizeof c.go);
+	return rc;
+}
+
 static uint32_t first_status(struct kd_engine *eng, struct kd_exec *x, enum kd_run_status s)
 {
 	if (s == KD_RUN_STATUS_HANDLED)
@@ -766,11 +801,29 @@ int kd_exec_run(struct kd_engine *eng, const struct kd_run_req *req)
 		if (o == OUT_STEPPED)
 			show_step(eng);
 	}
+	/* A breakpoint's command string; one that ends in g goes on here,
+	 * not in a nested run, so a logging breakpoint can hit any number
+	 * of times. */
+	while (rc == 0 && r.have_cmd) {
+		char cmd[sizeof r.pending_cmd], go[4];
+		memcpy(cmd, r.pending_cmd, sizeof cmd);
+		r.have_cmd = 0;
+		rc = run_bp_command(eng, cmd, go);
+		if (rc < 0 || !go[0] || !kd_live_is_stopped(t))
+			break;
+		r.status = go[1] == 'h' ? KD_LIVE_CONTINUE : go[1] == 'n' ? KD_LIVE_EXCEPTION_NOT_HANDLED
+		         : first_status(eng, x, KD_RUN_STATUS_DEFAULT);
+		r.temps = NULL;
+		r.ntemps = 0;
+		r.thread = 0;
+		r.min_sp = 0;
+		rc = run_go(&r, 0, &o);
+		if (rc == 0 && o == OUT_TEMP)
+			kd_disasm_show_current(eng, NULL);
+	}
 	x->running = was_running;
 	if (!was_running)
 		kd_live_set_module_hook(t, NULL, NULL);
-	if (rc == 0 && r.have_cmd)
-		rc = kd_execute(eng, r.pending_cmd);
 	return rc;
 }
 

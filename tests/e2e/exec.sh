@@ -212,6 +212,42 @@ reboot_session() { # arch
 		|| { not_ok "reboot-$arch: no breakpoint byte left"; sed 's/^/  | /' "$TMP/sim.out"; }
 }
 
+# Conditions: a logging breakpoint ("r eax; g"), bp /w "cond", and j in
+# a command string ('gc' goes on, the other branch stops).
+cond_session() { # arch
+	arch=$1
+	if [ "$arch" = x64 ]; then
+		code=fffff80012700000; ip=rip; ax=rax; cx=rcx; dx=rdx; w=16
+	else
+		code=82900000; ip=eip; ax=eax; cx=ecx; dx=edx; w=8
+	fi
+	at() { echo $code | sed "s/0000\$/00$1/"; }
+	{ echo "event exception 0 80000003 $(at 15) first"
+	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"; } > "$TMP/cd$arch.kds"
+	start_sim --pipe "$TMP/cd$arch.sock" --arch "$arch" --scenario "$TMP/cd$arch.kds" --check-clean \
+		|| not_ok "cond-$arch: kdsim starts"
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/cd$arch.sock" \
+		-c "bp $code+5 \"r $ax; g\"; bp /w \"@$cx==2\" $code+20; bp $code+25 \"j (@$cx==2) 'r $dx'; 'gc'\"; g; .echo cond1; r $cx; r $ip; g; .echo cond2; r $ip; q" \
+		< /dev/null > "$TMP/cd$arch.out" 2>&1
+	sed -n '/^cond1/q;p' "$TMP/cd$arch.out" > "$TMP/cd$arch.1"
+	grep -qx "Breakpoint 0 hit" "$TMP/cd$arch.1" && grep -qx "$ax=$(printf '%0*x' $w 1)" "$TMP/cd$arch.1" \
+		&& [ "$(grep '^Breakpoint' "$TMP/cd$arch.1" | tail -1)" = "Breakpoint 1 hit" ] \
+		&& ok "cond-$arch: a logging breakpoint prints and goes on" \
+		|| { not_ok "cond-$arch: a logging breakpoint prints and goes on"; sed 's/^/  | /' "$TMP/cd$arch.out" | tail -30; }
+	sed -n '/^cond1/,/^cond2/p' "$TMP/cd$arch.out" > "$TMP/cd$arch.2"
+	grep -qx "$cx=$(printf '%0*x' $w 2)" "$TMP/cd$arch.2" && grep -qx "$ip=$(at 20)" "$TMP/cd$arch.2" \
+		&& ok "cond-$arch: bp /w stops only when the condition holds (the second call)" \
+		|| { not_ok "cond-$arch: bp /w stops only when the condition holds (the second call)"; sed 's/^/  | /' "$TMP/cd$arch.out" | tail -30; }
+	sed -n '/^cond2/,$p' "$TMP/cd$arch.out" | grep -qx "$ip=$(at 25)" \
+		&& grep -qx "$dx=$(printf '%0*x' $w 3)" "$TMP/cd$arch.2" \
+		&& ok "cond-$arch: j runs the first branch when true, gc goes on when false" \
+		|| { not_ok "cond-$arch: j runs the first branch when true, gc goes on when false"; sed 's/^/  | /' "$TMP/cd$arch.out" | tail -30; }
+	sleep 0.2
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	grep -q "kdsim: memory clean" "$TMP/sim.out" && ok "cond-$arch: no breakpoint byte left" \
+		|| { not_ok "cond-$arch: no breakpoint byte left"; sed 's/^/  | /' "$TMP/sim.out"; }
+}
+
 session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
@@ -222,4 +258,6 @@ events_session x64
 events_session x86
 reboot_session x64
 reboot_session x86
+cond_session x64
+cond_session x86
 [ $failures -eq 0 ]

@@ -84,6 +84,46 @@ static void test_args(void **state)
 	assert_int_equal(kd_bp_check_hw('r', 8, 0x1008, err, sizeof err), 0);
 }
 
+/* Command strings as WinDbg's documentation writes conditional and
+ * logging breakpoints: bp Address "j (Condition) 'OptionalCommands';
+ * 'gc'" and "r eax; g". */
+static void test_command_strings(void **state)
+{
+	(void)state;
+	struct kd_bp_cmd c;
+	assert_int_equal(kd_bp_split_command("j (poi(MyVar)>0n20) ''; 'gc'", &c), 0);
+	assert_true(c.is_j);
+	assert_string_equal(c.expr, "(poi(MyVar)>0n20)");
+	assert_string_equal(c.a, "");
+	assert_string_equal(c.b, "gc");
+	assert_int_equal(kd_bp_split_command("j @eax=1 'r eax; kb' ; 'gc'", &c), 0);
+	assert_true(c.is_j);
+	assert_string_equal(c.expr, "@eax=1");
+	assert_string_equal(c.a, "r eax; kb");
+	assert_string_equal(c.b, "gc");
+	assert_int_equal(kd_bp_split_command("r eax; g", &c), 0);
+	assert_false(c.is_j);
+	assert_string_equal(c.a, "r eax");
+	assert_string_equal(c.go, "g");
+	assert_int_equal(kd_bp_split_command("gc", &c), 0);
+	assert_string_equal(c.a, "");
+	assert_string_equal(c.go, "gc");
+	assert_int_equal(kd_bp_split_command("kb; .echo \"a;g\"", &c), 0);
+	assert_string_equal(c.a, "kb; .echo \"a;g\"");
+	assert_string_equal(c.go, "");
+	assert_int_equal(kd_bp_split_command("r; gu", &c), 0);
+	assert_string_equal(c.go, "");
+	assert_int_equal(kd_bp_split_command("j (1 'x'", &c), KD_EINVAL);
+	/* /w takes its condition in double quotes */
+	struct kd_bp_args a;
+	char err[200];
+	assert_int_equal(kd_bp_parse_args("/w \"@ecx==2\" nt!Foo \"kb\"", 0, &a, err, sizeof err), 0);
+	assert_string_equal(a.condition, "@ecx==2");
+	assert_string_equal(a.addr, "nt!Foo");
+	assert_string_equal(a.command, "kb");
+	assert_int_equal(kd_bp_parse_args("/w nt!Foo", 0, &a, err, sizeof err), KD_EINVAL);
+}
+
 static void test_table(void **state)
 {
 	(void)state;
@@ -208,12 +248,43 @@ static void test_events(void **state)
 	assert_int_equal(kd_events_set(&e, KD_SX_BREAK, "", err, sizeof err), KD_EINVAL);
 }
 
+static void add_line(void *ctx, const char *line)
+{
+	char *buf = ctx;
+	strcat(buf, line);
+	strcat(buf, "\n");
+}
+
+/* Lines of WinDbg's sx listing (its documented defaults). */
+static void test_sx_list(void **state)
+{
+	(void)state;
+	static char buf[16384];
+	struct kd_events e;
+	char err[200];
+	kd_events_init(&e);
+	buf[0] = '\0';
+	kd_events_list(&e, add_line, buf);
+	assert_non_null(strstr(buf, "\n  ld - Load module - output\n"));
+	assert_non_null(strstr(buf, "\n  av - Access violation - break - not handled\n"));
+	assert_non_null(strstr(buf, "\n bpe - Break instruction exception - break\n"));
+	assert_non_null(strstr(buf, "\nbpec - Break instruction exception continue - handled\n"));
+	assert_non_null(strstr(buf, "\n  eh - C++ EH exception - second-chance break - not handled\n"));
+	assert_non_null(strstr(buf, "\n   * - Other exception - second-chance break - not handled\n"));
+	assert_int_equal(kd_events_set(&e, KD_SX_BREAK, "ld:TestDriver", err, sizeof err), 0);
+	buf[0] = '\0';
+	kd_events_list(&e, add_line, buf);
+	assert_non_null(strstr(buf, "\n  ld - Load module - break\n       (only break for TestDriver)\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_command_strings),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_sx_list),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_dr7),
 		cmocka_unit_test(test_events),
