@@ -248,6 +248,43 @@ cond_session() { # arch
 		|| { not_ok "cond-$arch: no breakpoint byte left"; sed 's/^/  | /' "$TMP/sim.out"; }
 }
 
+# Ctrl-C while the target runs with a breakpoint in its memory: kd breaks
+# in and takes the breakpoint out again.
+breakin_session() { # arch transport
+	arch=$1 transport=$2
+	if [ "$arch" = x64 ]; then code=fffff80012700000; else code=82900000; fi
+	{ echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"
+	  grep -v '^event' "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"; } > "$TMP/bi$arch.kds"
+	if [ "$transport" = udp ]; then
+		port=$(( 30000 + ($$ + 7) % 20000 ))
+		start_sim --udp 127.0.0.1:$port --key 1a.2b.3c.4d --arch "$arch" --scenario "$TMP/bi$arch.kds" \
+			--check-clean --dbgprint "kdsim: resumed
+" || not_ok "breakin-$arch: kdsim starts"
+		conn="net:port=$port,key=1a.2b.3c.4d"
+	else
+		start_sim --pipe "$TMP/bi$arch.sock" --arch "$arch" --scenario "$TMP/bi$arch.kds" \
+			--check-clean --dbgprint "kdsim: resumed
+" || not_ok "breakin-$arch: kdsim starts"
+		conn="com:pipe,port=$TMP/bi$arch.sock"
+	fi
+	timeout 60 "$KD" -k "$conn" -c "bp $code+5; g; bl; q" < /dev/null > "$TMP/bi$arch.out" 2>&1 &
+	kdpid=$!
+	for i in $(seq 1 200); do grep -q "kdsim: resumed" "$TMP/bi$arch.out" && break; sleep 0.05; done
+	sleep 0.3
+	kill -INT $kdpid
+	wait $kdpid
+	rc=$?
+	[ $rc -eq 0 ] && ok "breakin-$arch-$transport: kd exits 0" || not_ok "breakin-$arch-$transport: kd exits 0 (got $rc)"
+	[ "$(grep -c '^Break instruction exception - code 80000003 (first chance)' "$TMP/bi$arch.out")" = 2 ] \
+		&& ok "breakin-$arch-$transport: Ctrl-C breaks in while the target runs" \
+		|| { not_ok "breakin-$arch-$transport: Ctrl-C breaks in while the target runs"; sed 's/^/  | /' "$TMP/bi$arch.out"; }
+	sleep 0.2
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	grep -q "kdsim: memory clean" "$TMP/sim.out" && ! grep -q "breakpoint byte left" "$TMP/sim.out" \
+		&& ok "breakin-$arch-$transport: the breakpoint is out of memory after the break-in and q" \
+		|| { not_ok "breakin-$arch-$transport: the breakpoint is out of memory after the break-in and q"; sed 's/^/  | /' "$TMP/sim.out"; }
+}
+
 session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
@@ -260,4 +297,6 @@ reboot_session x64
 reboot_session x86
 cond_session x64
 cond_session x86
+breakin_session x64 pipe
+breakin_session x86 udp
 [ $failures -eq 0 ]
