@@ -17,3 +17,10 @@ tests_fuzz_replay_kdsim_scenario_LDADD = $(KD_LIBS)
 KD_TESTS += tests/fuzz/replay_kdsim_scenario
 FUZZ_TARGETS += kdsim_scenario
 EXTRA_DIST += tests/kdsim/scenarios/exec-x64.kds tests/kdsim/scenarios/exec-x86.kds
+
+check_PROGRAMS += tests/fuzz/replay_kdsim_stub
+tests_fuzz_replay_kdsim_stub_SOURCES = tests/fuzz/fuzz_kdsim_stub.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kdsim_stub_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"kdsim_stub"'
+tests_fuzz_replay_kdsim_stub_LDADD = $(KD_LIBS)
+KD_TESTS += tests/fuzz/replay_kdsim_stub
+FUZZ_TARGETS += kdsim_stub

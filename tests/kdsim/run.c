@@ -21,7 +21,7 @@
 #define DBG_EXCEPTION_NOT_HANDLED 0x80010001u
 #define KMODE_EXCEPTION_NOT_HANDLED 0x1eu
 
-static void set_ip(struct kd_context *c, uint64_t ip)
+static void run_set_ip(struct kd_context *c, uint64_t ip)
 {
 	if (c->machine == KD_MACHINE_AMD64)
 		c->u.x64.Rip = ip;
@@ -219,7 +219,7 @@ static int next_event(struct sim_stub *s)
 		return 1;
 	case SIM_EVENT_RUN:
 		start_code(s, cpu);
-		set_ip(ctx, e->addr);
+		run_set_ip(ctx, e->addr);
 		for (unsigned i = 0; i < e->nregs; i++)
 			sim_set_register(ctx, e->regs[i].name, e->regs[i].value);
 		s->cpus[cpu].sp0 = kd_context_sp(ctx);
@@ -227,7 +227,7 @@ static int next_event(struct sim_stub *s)
 	case SIM_EVENT_EXCEPTION:
 		s->cpus[cpu].idle = *ctx;
 		s->cpus[cpu].end_on_resume = 1;
-		set_ip(ctx, e->addr);
+		run_set_ip(ctx, e->addr);
 		for (unsigned i = 0; i < e->nregs; i++)
 			sim_set_register(ctx, e->regs[i].name, e->regs[i].value);
 		s->cpus[cpu].exc_chance = e->first_chance ? 1 : 2;
@@ -263,7 +263,7 @@ static int next_event(struct sim_stub *s)
 static void bugcheck_break(struct sim_stub *s, unsigned cpu, unsigned status)
 {
 	struct kd_context *ctx = &s->m->ctx[cpu];
-	set_ip(ctx, s->m->break_pc);
+	run_set_ip(ctx, s->m->break_pc);
 	if (s->m->machine == KD_MACHINE_AMD64)
 		ctx->u.x64.Rcx = status;
 	else
@@ -353,12 +353,12 @@ void sim_run_resume(struct sim_stub *s, int trace, uint32_t status)
 			if (trace) {
 				if (!st->running)
 					start_code(s, cpu);
-				set_ip(ctx, ip + 1);
+				run_set_ip(ctx, ip + 1);
 				report_debug(s, cpu, DR6_BS);
 				return;
 			}
 			if (st->running)
-				set_ip(ctx, ip + 1);
+				run_set_ip(ctx, ip + 1);
 		}
 	}
 	if (trace) {

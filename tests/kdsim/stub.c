@@ -587,7 +587,7 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		else if (s->m->machine == KD_MACHINE_AMD64 && a == 2) {
 			done = n < sizeof s->x64_special[0] ? n : (uint32_t)sizeof s->x64_special[0];
 			memcpy(&s->x64_special[cpu], extra, done);
-		} else if (a + n <= sizeof s->m->control[0]) {
+		} else if (a <= sizeof s->m->control[0] && n <= sizeof s->m->control[0] - a) {
 			memcpy(s->m->control[cpu] + a, extra, n);
 			done = n;
 		} else {
@@ -706,7 +706,7 @@ void sim_stub_callbacks(struct sim_stub *s, struct kd_link_callbacks *cb)
 	cb->user = s;
 }
 
-static void put(struct sim_machine *m, uint64_t va, uint64_t v, unsigned n)
+static void kdbg_put(struct sim_machine *m, uint64_t va, uint64_t v, unsigned n)
 {
 	uint8_t b[8];
 	for (unsigned i = 0; i < n && i < 8; i++)
@@ -728,17 +728,17 @@ static void write_debugger_data(struct sim_stub *s)
 	memset(zero, 0, sizeof zero);
 	sim_write(m, kdbg, zero, sizeof zero);
 	sim_write(m, bcd, zero, 5 * 8);
-	put(m, list, kdbg, ps);          /* Flink */
-	put(m, list + ps, kdbg, ps);     /* Blink */
-	put(m, kdbg + 0x00, list, 8);    /* Header.List */
-	put(m, kdbg + 0x08, list, 8);
+	kdbg_put(m, list, kdbg, ps);          /* Flink */
+	kdbg_put(m, list + ps, kdbg, ps);     /* Blink */
+	kdbg_put(m, kdbg + 0x00, list, 8);    /* Header.List */
+	kdbg_put(m, kdbg + 0x08, list, 8);
 	sim_write(m, kdbg + 0x10, "KDBG", 4); /* Header.OwnerTag */
-	put(m, kdbg + 0x14, KDBG_SIZE, 4);    /* Header.Size */
-	put(m, kdbg + 0x18, m->kern_base, 8); /* KernBase */
-	put(m, kdbg + 0x20, m->break_pc, 8);  /* BreakpointWithStatus */
-	put(m, kdbg + 0x48, m->ps_loaded_module_list, 8); /* PsLoadedModuleList */
-	put(m, kdbg + 0x88, bcd, 8);          /* KiBugcheckData */
-	put(m, kdbg + 0x138, SIM_PAGE, 8);    /* MmPageSize */
+	kdbg_put(m, kdbg + 0x14, KDBG_SIZE, 4);    /* Header.Size */
+	kdbg_put(m, kdbg + 0x18, m->kern_base, 8); /* KernBase */
+	kdbg_put(m, kdbg + 0x20, m->break_pc, 8);  /* BreakpointWithStatus */
+	kdbg_put(m, kdbg + 0x48, m->ps_loaded_module_list, 8); /* PsLoadedModuleList */
+	kdbg_put(m, kdbg + 0x88, bcd, 8);          /* KiBugcheckData */
+	kdbg_put(m, kdbg + 0x138, SIM_PAGE, 8);    /* MmPageSize */
 	s->kdbg_list = list;
 	s->kdbg = kdbg;
 	s->bugcheck_data = bcd;
