@@ -120,7 +120,7 @@ static int step_cpu(struct sim_stub *s, unsigned cpu, int trace)
 	}
 	st->resume_flag = 0;
 	uint8_t b;
-	if (sim_stub_breakpoint_at(s, ip) && sim_read(s->m, ip, &b, 1) == 1 && b == 0xcc) {
+	if (sim_read(s->m, ip, &b, 1) == 1 && b == 0xcc && sim_stub_breakpoint_at(s, ip)) {
 		report_breakpoint(s, cpu, ip);
 		return 1;
 	}

@@ -69,7 +69,6 @@ struct sim_stub {
 	struct sim_script *script;  /* NULL: no events */
 	int bugchecked;       /* the script ends at a bugcheck */
 	int prompting;        /* a DbgPrompt waits for the debugger's answer */
-	int idle_reported;    /* "no events left" said once */
 	uint64_t kdbg_list;   /* DebuggerDataList: a LIST_ENTRY, Flink = the block */
 	uint64_t kdbg, bugcheck_data;
 	int check_clean;      /* --check-clean */
