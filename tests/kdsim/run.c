@@ -210,11 +210,32 @@ static int next_event(struct sim_stub *s)
 		} else {
 			sim_map(m, e->addr, size ? size : SIM_PAGE);
 		}
+		/* in PsLoadedModuleList too, for a debugger that attaches later */
+		if (m->nmodules < sizeof m->modules / sizeof m->modules[0]) {
+			struct sim_module *mod = &m->modules[m->nmodules++];
+			memset(mod, 0, sizeof *mod);
+			size_t pl = strlen(e->path) < sizeof mod->path - 1 ? strlen(e->path) : sizeof mod->path - 1;
+			memcpy(mod->path, e->path, pl);
+			mod->path[pl] = '\0';
+			mod->base = e->addr;
+			mod->size = size;
+			mod->checksum = checksum;
+		}
 		sim_stub_remap(s);
 		sim_stub_report_symbols(s, e->path, e->addr, size, checksum, 0);
 		return 1;
 	}
 	case SIM_EVENT_UNLOAD:
+		for (size_t i = 0; i < m->nmodules; i++) {
+			if (m->modules[i].base == e->addr) {
+				memmove(&m->modules[i], &m->modules[i + 1], (m->nmodules - i - 1) * sizeof m->modules[0]);
+				m->nmodules--;
+				if (i < s->boot_modules)
+					s->boot_modules--;
+				sim_stub_remap(s);
+				break;
+			}
+		}
 		sim_stub_report_symbols(s, e->name, e->addr, 0, 0, 1);
 		return 1;
 	case SIM_EVENT_RUN:

@@ -636,6 +636,10 @@ static void handle_manipulate(struct sim_stub *s, const uint8_t *data, size_t le
 		return;
 	case DbgKdRebootApi:
 		forget_breakpoints(s);
+		if (!s->dump && !s->replay && s->m->nmodules > s->boot_modules) {
+			s->m->nmodules = s->boot_modules; /* the drivers loaded since are gone */
+			sim_stub_remap(s);
+		}
 		s->stopped = 0;
 		uv_timer_start(&s->timer, on_reboot_done, 200, 0);
 		return;
@@ -754,6 +758,7 @@ void sim_stub_init(struct sim_stub *s, uv_loop_t *loop, struct sim_machine *m)
 	uv_timer_init(loop, &s->run_timer);
 	s->run_timer.data = s;
 	s->code_limit = 100000;
+	s->boot_modules = m->nmodules;
 	sim_emu_open(&s->emu, m->machine);
 	for (unsigned c = 0; c < 64; c++) {
 		struct kd_x64_special_registers *sr = &s->x64_special[c];

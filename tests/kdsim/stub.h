@@ -71,6 +71,7 @@ struct sim_stub {
 	int prompting;        /* a DbgPrompt waits for the debugger's answer */
 	uint64_t kdbg_list;   /* DebuggerDataList: a LIST_ENTRY, Flink = the block */
 	uint64_t kdbg, bugcheck_data;
+	size_t boot_modules;  /* modules[] up to here are the boot's; loads add after */
 	int check_clean;      /* --check-clean */
 	unsigned long code_limit; /* --max-instructions: a processor's code ends after this many (0: never) */
 	int clean_reported;   /* the breakpoint bytes were reported since the last change */

@@ -640,6 +640,17 @@ static void rig_stop(struct rig *r)
 	sim_machine_free(&r->m);
 }
 
+/* Is a module at base in the KLDR_DATA_TABLE_ENTRY list behind
+ * PsLoadedModuleList (DllBase at 0x30 on x64)? */
+static int in_module_list(struct sim_machine *m, uint64_t base)
+{
+	uint64_t head = m->ps_loaded_module_list, e = rd(m, head, 8);
+	for (int n = 0; e != head && n < 16; n++, e = rd(m, e, 8))
+		if (rd(m, e + 0x30, 8) == base)
+			return 1;
+	return 0;
+}
+
 static void test_stub_run_x64(void **state)
 {
 	(void)state;
@@ -730,12 +741,16 @@ static void test_stub_run_x64(void **state)
 	assert_string_equal((const char *)p.data + sizeof sc, "\\SystemRoot\\system32\\drivers\\Foo.sys");
 	assert_int_equal(sc.u.LoadSymbols.PathNameLength, strlen("\\SystemRoot\\system32\\drivers\\Foo.sys") + 1);
 	assert_int_equal(r->m.ctx[0].u.x64.Rip, r->m.break_pc); /* back to idle */
+	assert_true(in_module_list(&r->m, 0xfffff80015b00000ull));
+	assert_true(in_module_list(&r->m, r->m.modules[0].base));
 	go(r, 0, 0);
 	p = next_packet(r);
 	memcpy(&sc, p.data, sizeof sc);
 	assert_int_equal(sc.NewState, DbgKdLoadSymbolsStateChange);
 	assert_int_equal(sc.u.LoadSymbols.UnloadSymbols, 1);
 	assert_string_equal((const char *)p.data + sizeof sc, "Foo.sys");
+	assert_false(in_module_list(&r->m, 0xfffff80015b00000ull));
+	assert_true(in_module_list(&r->m, r->m.modules[0].base));
 
 	/* the bugcheck: a breakpoint at BreakpointWithStatus, rcx = 3, and
 	 * KiBugcheckData found through the version's DebuggerDataList */
