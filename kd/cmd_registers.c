@@ -561,7 +561,7 @@ static int cmd_tss(struct kd_engine *eng, const char *name, const char *args)
 		kd_eprintf(eng, "Unable to read the TSS at %08x\n", desc.base);
 		return KD_EUNREADABLE;
 	}
-	kd_context_override(eng, &c);
+	kd_context_override_task(eng, &c);
 	kd_show_context(eng, &c, 0);
 	return 0;
 }

@@ -386,7 +386,7 @@ static int cmd_k(struct kd_engine *eng, const char *name, const char *args)
 	size_t n;
 	if ((rc = walk(eng, o.have_start ? &o.start : NULL, (size_t)o.count, &f, &n)) < 0)
 		return rc;
-	if (!o.have_start && kd_context_is_overridden(eng))
+	if (!o.have_start && kd_context_is_overridden(eng) == KD_OVERRIDE_CONTEXT)
 		kd_printf(eng, "*** Stack trace for last set context - .thread/.cxr resets it\n");
 	print_header(eng, &o);
 	struct warn_state w = { 0, 0, 0 };

@@ -663,7 +663,13 @@ int kd_set_context(struct kd_engine *eng, const struct kd_context *ctx)
 void kd_context_override(struct kd_engine *eng, const struct kd_context *ctx)
 {
 	eng->override = *ctx;
-	eng->overridden = 1;
+	eng->overridden = KD_OVERRIDE_CONTEXT;
+}
+
+void kd_context_override_task(struct kd_engine *eng, const struct kd_context *ctx)
+{
+	eng->override = *ctx;
+	eng->overridden = KD_OVERRIDE_TASK;
 }
 
 void kd_context_reset(struct kd_engine *eng)

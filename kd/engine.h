@@ -105,7 +105,13 @@ int kd_set_context(struct kd_engine *eng, const struct kd_context *ctx);
 /* .cxr/.trap/.tss: show `ctx` instead of the processor's registers until
  * kd_context_reset or the target resumes. */
 void kd_context_override(struct kd_engine *eng, const struct kd_context *ctx);
+/* .tss: the same, but stack traces do not announce it (WinDbg prints no
+ * "last set context" line after .tss). */
+void kd_context_override_task(struct kd_engine *eng, const struct kd_context *ctx);
 void kd_context_reset(struct kd_engine *eng);
+/* 0, KD_OVERRIDE_CONTEXT (.cxr/.trap/.thread) or KD_OVERRIDE_TASK (.tss). */
+#define KD_OVERRIDE_CONTEXT 1
+#define KD_OVERRIDE_TASK 2
 int kd_context_is_overridden(struct kd_engine *eng);
 
 /* --- modules and symbols ---------------------------------------------- */

@@ -217,4 +217,21 @@ kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
 cmp -s "$TMP/kv002.exp" "$TMP/kv002.got" && ok "seed 002: kv shows the trap frame, FPO records and the task gate as the seed does" \
 	|| { not_ok "seed 002: kv shows the trap frame, FPO records and the task gate as the seed does"; diff "$TMP/kv002.exp" "$TMP/kv002.got"; cat "$TMP/kv002.err"; }
 
+# seed 002: after .tss 28, kv shows the task's stack with no "last set
+# context" line (the seed's lines after `.tss 28`)
+cat > "$TMP/tss.exp" <<'EOF'
+ChildEBP RetAddr  Args to Child
+WARNING: Stack unwind information not available. Following frames may be wrong.
+f24391c0 bfda8aa8 00000001 81fa85e0 00000d12 xyzwdm+0x707f4
+f24391e0 bfda8af5 00000001 81fa85e0 00000d12 xyzspud+0xeaa8
+EOF
+rm -f "$TMP/pipe"
+start_sim --pipe "$TMP/pipe" --arch x86 --cpus 2 --scenario "$KD_SRCDIR/tests/kdsim/scenarios/stack-seeds-x86.kds" \
+	|| not_ok "kdsim loads stack-seeds-x86.kds"
+timeout 60 "$KD" -k "com:pipe,port=$TMP/pipe" -b -c "~1s; .tss 28; kv 2" < /dev/null 2> "$TMP/tss.err" \
+	| sed -n '/^\*\*\* Stack\|^ChildEBP/,$p' | sed 's/ *$//' > "$TMP/tss.got"
+kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+cmp -s "$TMP/tss.exp" "$TMP/tss.got" && ok "seed 002: .tss 28; kv shows the task's stack without the override line" \
+	|| { not_ok "seed 002: .tss 28; kv shows the task's stack without the override line"; diff "$TMP/tss.exp" "$TMP/tss.got"; cat "$TMP/tss.err"; }
+
 [ $failures -eq 0 ]
