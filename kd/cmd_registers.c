@@ -3,12 +3,8 @@
  * pseudo-registers), .trap, .cxr, .tss (switch the register context to a
  * trap frame, CONTEXT record or task state segment), .exr (exception
  * records), ? and .formats (expressions), in WinDbg's exact layout.
- *
- * Where the TSS of `.tss` is found: the selector indexes the GDT, whose
- * base comes from the processor's KSPECIAL_REGISTERS.Gdtr in control space
- * (x86: offset 0x2cc of KPROCESSOR_STATE, after its CONTEXT, Gdtr.Base at
- * +0x2c). Targets without control space (dumps) fall back to KPCR.GDT, the
- * pointer at 0xffdff03c of the x86 processor control region.
+ * .thread and .process (kd/kthread.c), register masks (rm, rM, rF, rX).
+ * Where the TSS of `.tss` is found: kd/x86_tss.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -26,8 +22,7 @@
 #include "kd/kthread.h"
 #include "kd/live_target.h"
 #include "kd/register_display.h"
-
-#define X86_KPCR_GDT 0xffdff03cull
+#include "kd/x86_tss.h"
 
 static int need_target(struct kd_engine *eng, const char *cmd)
 {
@@ -502,27 +497,6 @@ static int cmd_process(struct kd_engine *eng, const char *name, const char *args
 	return 0;
 }
 
-/* The GDT base of the current processor (x86). */
-static int x86_gdt(struct kd_engine *eng, uint32_t *base, uint32_t *limit)
-{
-	struct kd_target *t = kd_engine_target(eng);
-	struct kd_x86_special_registers sr;
-	uint32_t done = 0;
-	if (t->ops->read_control
-	    && t->ops->read_control(t, kd_engine_cpu(eng), KD_X86_CONTROL_SPECIAL_REGISTERS,
-	                            &sr, sizeof sr, &done) == 0 && done == sizeof sr) {
-		*base = sr.GdtrBase;
-		*limit = sr.GdtrLimit;
-		return 0;
-	}
-	uint8_t b[4];
-	if (read_exact(eng, X86_KPCR_GDT, b, 4, NULL) < 0)
-		return KD_EUNREADABLE;
-	*base = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-	*limit = 0xffff;
-	return 0;
-}
-
 static int cmd_tss(struct kd_engine *eng, const char *name, const char *args)
 {
 	if (need_target(eng, name) < 0)
@@ -536,30 +510,13 @@ static int cmd_tss(struct kd_engine *eng, const char *name, const char *args)
 	int rc = eval_arg(eng, kd_skip_spaces(args), &sel, &end);
 	if (rc < 0)
 		return rc;
-	uint32_t gdt, limit;
-	if (x86_gdt(eng, &gdt, &limit) < 0) {
-		kd_eprintf(eng, "Unable to get the GDT of processor %u\n", kd_engine_cpu(eng));
-		return KD_EUNREADABLE;
-	}
-	uint32_t off = (uint32_t)sel & 0xfff8;
-	uint8_t d[8];
-	if (sel > 0xffff || (sel & 4) || off + 7 > limit
-	    || read_exact(eng, (uint32_t)(gdt + off), d, sizeof d, NULL) < 0) {
-		kd_eprintf(eng, "Unable to read selector %llx\n", (unsigned long long)sel);
-		return KD_EUNREADABLE;
-	}
-	struct kd_x86_descriptor desc;
-	kd_x86_descriptor_decode(d, &desc);
-	if (!kd_x86_descriptor_is_tss(&desc)) {
-		kd_eprintf(eng, "Selector %llx is not a TSS\n", (unsigned long long)sel);
-		return KD_EINVAL;
-	}
-	uint8_t tss[sizeof(struct kd_x86_ktss)];
 	struct kd_context c;
-	if (read_exact(eng, desc.base, tss, sizeof tss, NULL) < 0
-	    || kd_x86_tss_to_context(tss, sizeof tss, &c) < 0) {
-		kd_eprintf(eng, "Unable to read the TSS at %08x\n", desc.base);
-		return KD_EUNREADABLE;
+	char err[96];
+	if (sel > 0xffff || kd_x86_tss_context(eng, (uint16_t)sel, &c, err, sizeof err) < 0) {
+		if (sel > 0xffff)
+			snprintf(err, sizeof err, "Unable to read selector %llx", (unsigned long long)sel);
+		kd_eprintf(eng, "%s\n", err);
+		return sel > 0xffff ? KD_EINVAL : KD_EUNREADABLE;
 	}
 	kd_context_override_task(eng, &c);
 	kd_show_context(eng, &c, 0);

@@ -16,3 +16,4 @@ libkd_a_SOURCES += kd/kthread.h kd/kthread.c kd/kthread_layouts.h
 libkd_a_SOURCES += kd/register_display.h kd/register_display.c
 KD_TESTS += tests/e2e/threads.sh
 EXTRA_DIST += tests/e2e/threads.sh tests/kdsim/scenarios/threads-x64.kds tests/kdsim/scenarios/threads-x86.kds
+libkd_a_SOURCES += kd/x86_tss.h kd/x86_tss.c

@@ -67,9 +67,6 @@ int kd_stack_walk(struct kd_engine *eng, const struct kd_context *start,
 
 /* --- x86 helpers shared with the commands and tests ------------------ */
 
-/* The registers of x86 task state segment `sel` (GDT from the processor's
- * special registers, else KPCR.GDT), as `.tss` and task gates use them. */
-int kd_x86_tss_context(struct kd_engine *eng, uint16_t sel, struct kd_context *out);
 
 /* A FrameData (FPO v2) program: postfix tokens such as
  * "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + =". Registers are

@@ -20,6 +20,7 @@
  * caller's ESP - 8, which is how WinDbg's column reads.
  */
 #include "kd/stack.h"
+#include "kd/x86_tss.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,6 @@
 #include "symbols/pe.h"
 #include "symbols/symbols.h"
 
-#define X86_KPCR_GDT 0xffdff03cu
 #define X86_KGDT_TSS 0x28
 #define X86_KGDT_DF_TSS 0x50
 
@@ -323,57 +323,6 @@ static int env_ra_search(void *ctx, uint32_t start, uint32_t *found)
 	return 0;
 }
 
-/* The processor's GDT (from its special registers, else KPCR.GDT) and
- * task register (0 when unknown). */
-static int x86_gdt(struct kd_engine *eng, uint32_t *base, uint32_t *limit, uint16_t *tr)
-{
-	struct kd_target *t = kd_engine_target(eng);
-	struct kd_x86_special_registers sr;
-	uint32_t done = 0;
-	if (!t)
-		return KD_EDISCONNECTED;
-	if (t->ops->read_control
-	    && t->ops->read_control(t, kd_engine_cpu(eng), KD_X86_CONTROL_SPECIAL_REGISTERS,
-	                            &sr, sizeof sr, &done) == 0 && done == sizeof sr) {
-		*base = sr.GdtrBase;
-		*limit = sr.GdtrLimit;
-		*tr = sr.Tr;
-		return 0;
-	}
-	*limit = 0xffff;
-	*tr = 0;
-	return read32(eng, X86_KPCR_GDT, base);
-}
-
-/* The TSS descriptor of selector sel. */
-static int tss_descriptor(struct kd_engine *eng, uint16_t sel, struct kd_x86_descriptor *desc, uint16_t *tr)
-{
-	uint32_t gdt, limit, off = sel & 0xfff8u;
-	uint8_t d[8];
-	size_t got = 0;
-	int rc = x86_gdt(eng, &gdt, &limit, tr);
-	if (rc < 0)
-		return rc;
-	if ((sel & 4) || off + 7 > limit || kd_read_virtual(eng, (uint32_t)(gdt + off), d, 8, &got) < 0 || got != 8)
-		return KD_EUNREADABLE;
-	kd_x86_descriptor_decode(d, desc);
-	return kd_x86_descriptor_is_tss(desc) ? 0 : KD_EINVAL;
-}
-
-int kd_x86_tss_context(struct kd_engine *eng, uint16_t sel, struct kd_context *out)
-{
-	struct kd_x86_descriptor desc;
-	uint16_t tr;
-	uint8_t tss[sizeof(struct kd_x86_ktss)];
-	size_t got = 0;
-	int rc = tss_descriptor(eng, sel, &desc, &tr);
-	if (rc < 0)
-		return rc;
-	if (kd_read_virtual(eng, desc.base, tss, sizeof tss, &got) < 0 || got != sizeof tss)
-		return KD_EUNREADABLE;
-	return kd_x86_tss_to_context(tss, sizeof tss, out);
-}
-
 /* The selector of the task a double fault interrupted: the Backlink of
  * the task now running (TR, else the kernel's double-fault TSS), else
  * the kernel's main TSS. */
@@ -382,11 +331,11 @@ static uint16_t interrupted_task(struct kd_engine *eng)
 	struct kd_x86_descriptor desc;
 	uint16_t tr = 0;
 	uint32_t gdt, limit, link;
-	if (x86_gdt(eng, &gdt, &limit, &tr) < 0)
+	if (kd_x86_gdt(eng, &gdt, &limit, &tr) < 0)
 		return X86_KGDT_TSS;
 	if (!tr)
 		tr = X86_KGDT_DF_TSS;
-	if (tss_descriptor(eng, tr, &desc, &tr) < 0 || read32(eng, desc.base, &link) < 0
+	if (kd_x86_tss_descriptor(eng, tr, &desc) < 0 || read32(eng, desc.base, &link) < 0
 	    || !(link & 0xfff8u) || (link & 4) || link > 0xffff)
 		return X86_KGDT_TSS;
 	return (uint16_t)link;
@@ -539,7 +488,7 @@ static int unwind_task_gate(struct kd_engine *eng, struct kd_stack_frame *cur, s
 {
 	uint16_t sel = interrupted_task(eng);
 	struct kd_context c;
-	int rc = kd_x86_tss_context(eng, sel, &c);
+	int rc = kd_x86_tss_context(eng, sel, &c, NULL, 0);
 	if (rc < 0)
 		return rc;
 	cur->flags |= KD_FRAME_TASK_GATE;
