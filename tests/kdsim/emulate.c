@@ -289,29 +289,82 @@ static void set_flags(struct exec *x, uint64_t r, unsigned size, int cf, int of,
 	put_eflags(x->c, f);
 }
 
-static int condition(struct exec *x, unsigned id)
+/* The sixteen conditions, as jcc, setcc and cmovcc name them. */
+static const unsigned cond_ids[16][3] = {
+	{ X86_INS_JO, X86_INS_SETO, X86_INS_CMOVO },     { X86_INS_JNO, X86_INS_SETNO, X86_INS_CMOVNO },
+	{ X86_INS_JB, X86_INS_SETB, X86_INS_CMOVB },     { X86_INS_JAE, X86_INS_SETAE, X86_INS_CMOVAE },
+	{ X86_INS_JE, X86_INS_SETE, X86_INS_CMOVE },     { X86_INS_JNE, X86_INS_SETNE, X86_INS_CMOVNE },
+	{ X86_INS_JBE, X86_INS_SETBE, X86_INS_CMOVBE },  { X86_INS_JA, X86_INS_SETA, X86_INS_CMOVA },
+	{ X86_INS_JS, X86_INS_SETS, X86_INS_CMOVS },     { X86_INS_JNS, X86_INS_SETNS, X86_INS_CMOVNS },
+	{ X86_INS_JP, X86_INS_SETP, X86_INS_CMOVP },     { X86_INS_JNP, X86_INS_SETNP, X86_INS_CMOVNP },
+	{ X86_INS_JL, X86_INS_SETL, X86_INS_CMOVL },     { X86_INS_JGE, X86_INS_SETGE, X86_INS_CMOVGE },
+	{ X86_INS_JLE, X86_INS_SETLE, X86_INS_CMOVLE },  { X86_INS_JG, X86_INS_SETG, X86_INS_CMOVG },
+};
+
+/* Whether the condition of a jcc (kind 0), setcc (1) or cmovcc (2) holds:
+ * 1 or 0; -1 when id is not of that kind. */
+static int condition(struct exec *x, unsigned id, unsigned kind)
 {
 	uint32_t f = get_eflags(x->c);
 	int cf = !!(f & EFL_CF), zf = !!(f & EFL_ZF), sf = !!(f & EFL_SF), of = !!(f & EFL_OF), pf = !!(f & EFL_PF);
-	switch (id) {
-	case X86_INS_JO: return of;
-	case X86_INS_JNO: return !of;
-	case X86_INS_JB: return cf;
-	case X86_INS_JAE: return !cf;
-	case X86_INS_JE: return zf;
-	case X86_INS_JNE: return !zf;
-	case X86_INS_JBE: return cf || zf;
-	case X86_INS_JA: return !cf && !zf;
-	case X86_INS_JS: return sf;
-	case X86_INS_JNS: return !sf;
-	case X86_INS_JP: return pf;
-	case X86_INS_JNP: return !pf;
-	case X86_INS_JL: return sf != of;
-	case X86_INS_JGE: return sf == of;
-	case X86_INS_JLE: return zf || sf != of;
-	case X86_INS_JG: return !zf && sf == of;
+	unsigned c = 0;
+	while (c < 16 && cond_ids[c][kind] != id)
+		c++;
+	switch (c) {
+	case 0: return of;
+	case 1: return !of;
+	case 2: return cf;
+	case 3: return !cf;
+	case 4: return zf;
+	case 5: return !zf;
+	case 6: return cf || zf;
+	case 7: return !cf && !zf;
+	case 8: return sf;
+	case 9: return !sf;
+	case 10: return pf;
+	case 11: return !pf;
+	case 12: return sf != of;
+	case 13: return sf == of;
+	case 14: return zf || sf != of;
+	case 15: return !zf && sf == of;
 	default: return -1;
 	}
+}
+
+/* not, neg, and the shifts (count from an immediate, cl, or 1). */
+static int unary_or_shift(struct exec *x, unsigned id, const cs_x86 *d)
+{
+	const cs_x86_op *dst = &d->operands[0];
+	unsigned size = dst->size ? dst->size : stack_width(x);
+	uint64_t a, m = mask_of(size), sign = 1ull << (size * 8 - 1), r, n = 1;
+	if (op_read(x, dst, &a) < 0)
+		return -1;
+	if (id == X86_INS_NOT)
+		return op_write(x, dst, ~a & m);
+	if (id == X86_INS_NEG) {
+		r = (0 - a) & m;
+		set_flags(x, r, size, a != 0, a == sign, 0);
+		return op_write(x, dst, r);
+	}
+	if (d->op_count >= 2 && op_read(x, &d->operands[1], &n) < 0)
+		return -1;
+	n &= size == 8 ? 63 : 31;
+	if (n == 0)
+		return 0; /* flags and operand unchanged */
+	int cf;
+	if (id == X86_INS_SHL || id == X86_INS_SAL) {
+		cf = n <= size * 8 && ((a >> (size * 8 - n)) & 1);
+		r = n >= size * 8 ? 0 : (a << n) & m;
+	} else if (id == X86_INS_SHR) {
+		cf = (a >> (n - 1)) & 1;
+		r = n >= 64 ? 0 : a >> n;
+	} else { /* sar */
+		uint64_t sa = a & sign ? a | ~m : a;
+		cf = (int)((sa >> (n - 1 < 63 ? n - 1 : 63)) & 1);
+		r = (uint64_t)((int64_t)sa >> (n < 63 ? n : 63)) & m;
+	}
+	set_flags(x, r, size, cf, (id == X86_INS_SHL || id == X86_INS_SAL) ? (!!(r & sign)) ^ cf : 0, 0);
+	return op_write(x, dst, r);
 }
 
 static int alu(struct exec *x, unsigned id, const cs_x86 *d)
@@ -541,14 +594,36 @@ static int execute(struct exec *x, const cs_insn *insn)
 		if (d->op_count >= 1)
 			alu(x, insn->id, d);
 		return 0;
+	case X86_INS_NOT: case X86_INS_NEG: case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR: case X86_INS_SAR:
+		if (d->op_count >= 1)
+			unary_or_shift(x, insn->id, d);
+		return 0;
+	case X86_INS_MOVABS:
+		if (d->op_count == 2 && op_read(x, &d->operands[1], &v) == 0)
+			op_write(x, o0, v);
+		return 0;
+	case X86_INS_XCHG:
+		if (d->op_count == 2 && op_read(x, o0, &v) == 0 && op_read(x, &d->operands[1], &t) == 0 &&
+		    op_write(x, o0, t) == 0)
+			op_write(x, &d->operands[1], v);
+		return 0;
 	default: {
 		char sk = string_kind(insn, d);
 		if (sk)
 			return string_op(x, d, sk);
-		int c = condition(x, insn->id);
+		int c = condition(x, insn->id, 0);
 		if (c > 0 && d->op_count == 1 && o0->type == X86_OP_IMM) {
 			set_ip(x->c, (uint64_t)o0->imm & addr_mask(x));
 			return 1;
+		}
+		if ((c = condition(x, insn->id, 1)) >= 0 && d->op_count == 1) {
+			op_write(x, o0, (uint64_t)c);
+		} else if ((c = condition(x, insn->id, 2)) >= 0 && d->op_count == 2) {
+			/* cmov reads its source either way; a 32-bit one clears
+			 * the upper half even when the condition fails */
+			if (op_read(x, &d->operands[1], &v) == 0)
+				op_write(x, o0, c ? v : (gpr_get(x->c, find_gpr(o0->reg) ? find_gpr(o0->reg)->idx : 0) &
+				                         mask_of(o0->size)));
 		}
 		return 0;
 	}

@@ -1,9 +1,10 @@
 /*
  * kdsim's instruction stepper: executes one x86 or x64 instruction of a
  * processor's CONTEXT against the simulated memory, decoded by capstone.
- * Control flow (call, ret, jmp, jcc, loop), the stack (push, pop), moves,
- * lea and the common arithmetic (add sub cmp test and or xor inc dec, with
- * the flags jcc reads) are carried out, string instructions one iteration
+ * Control flow (call, ret, jmp, jcc, loop), the stack (push, pop, leave),
+ * moves (mov movabs movzx movsx xchg setcc cmovcc), lea and the common
+ * arithmetic (add sub cmp test and or xor inc dec not neg shl shr sar,
+ * with the flags jcc reads) are carried out, string instructions one iteration
  * a step (rep keeps the IP on the instruction until the count ends it, as
  * a single-stepping processor does); anything else only advances the
  * instruction pointer by its real length. Every memory operand's address

@@ -177,6 +177,61 @@ static void test_x64_rep_strings(void **state)
 	sim_machine_free(&m);
 }
 
+/* neg, shifts, setcc, cmovcc, xchg, movabs, not: x64 semantics */
+static void test_x64_more_alu(void **state)
+{
+	(void)state;
+	struct sim_machine m;
+	struct sim_emu e;
+	struct sim_step st;
+	assert_int_equal(sim_machine_init(&m, KD_MACHINE_AMD64, 1), 0);
+	assert_int_equal(sim_emu_open(&e, KD_MACHINE_AMD64), 0);
+	uint64_t c = m.kern_base + 0x10000;
+	static const uint8_t code[] = {
+		0xb8, 0x05, 0x00, 0x00, 0x00,       /* mov eax, 5 */
+		0x48, 0xf7, 0xd8,                   /* neg rax */
+		0x48, 0xc1, 0xe0, 0x04,             /* shl rax, 4 */
+		0x48, 0xc1, 0xf8, 0x02,             /* sar rax, 2 */
+		0x48, 0xd1, 0xe8,                   /* shr rax, 1 */
+		0x31, 0xc9,                         /* xor ecx, ecx */
+		0x0f, 0x94, 0xc1,                   /* sete cl */
+		0xba, 0x07, 0x00, 0x00, 0x00,       /* mov edx, 7 */
+		0x48, 0x0f, 0x44, 0xc2,             /* cmove rax, rdx */
+		0x48, 0x87, 0xca,                   /* xchg rdx, rcx */
+		0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* movabs rax, 1122334455667788 */
+		0xf7, 0xd0,                         /* not eax */
+	};
+	sim_write(&m, c, code, sizeof code);
+	struct kd_context *x = &m.ctx[0];
+	x->u.x64.Rip = c;
+	sim_emu_step(&e, &m, x, &st);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, (uint64_t)-5);
+	assert_true(x->u.x64.EFlags & 1);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, (uint64_t)-80);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, (uint64_t)-20);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, (uint64_t)-20 >> 1);
+	sim_emu_step(&e, &m, x, &st);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rcx, 1);
+	sim_emu_step(&e, &m, x, &st);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, 7);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rdx, 1);
+	assert_int_equal(x->u.x64.Rcx, 7);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, 0x1122334455667788ull);
+	sim_emu_step(&e, &m, x, &st);
+	assert_int_equal(x->u.x64.Rax, 0xaa998877ull);
+	assert_int_equal(x->u.x64.Rip, c + sizeof code);
+	sim_emu_close(&e);
+	sim_machine_free(&m);
+}
+
 static void test_x86_frames_and_jcc(void **state)
 {
 	(void)state;
@@ -941,6 +996,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x64_call_ret_stack),
 		cmocka_unit_test(test_x64_rep_strings),
+		cmocka_unit_test(test_x64_more_alu),
 		cmocka_unit_test(test_x86_frames_and_jcc),
 		cmocka_unit_test(test_script_parse),
 		cmocka_unit_test(test_stub_run_x64),
