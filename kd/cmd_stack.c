@@ -34,6 +34,7 @@ struct k_opts {
 	int verbose;    /* v: FPO and trap annotations */
 	int numbers;    /* n */
 	int have_start; /* k= */
+	unsigned start_reached; /* KD_REACHED_CALL: k = StackPtr on x64 */
 	struct kd_context start;
 	uint64_t count;
 };
@@ -139,6 +140,7 @@ static int parse_args(struct kd_engine *eng, const char *args, struct k_opts *o)
 	}
 	o->start.u.x64.Rip = ip;
 	o->start.u.x64.Rsp = v[0] + 8;
+	o->start_reached = KD_REACHED_CALL;
 	if (n == 2)
 		set_count(o, v[1]);
 	return 0;
@@ -353,13 +355,13 @@ static int need_stopped_target(struct kd_engine *eng, const char *name)
 	return KD_EDISCONNECTED;
 }
 
-static int walk(struct kd_engine *eng, const struct kd_context *start, size_t max,
+static int walk(struct kd_engine *eng, const struct kd_context *start, unsigned reached, size_t max,
                 struct kd_stack_frame **out, size_t *n)
 {
 	struct kd_stack_frame *f = calloc(max, sizeof *f);
 	if (!f)
 		return KD_ENOMEM;
-	int rc = kd_stack_walk(eng, start, f, max, n);
+	int rc = kd_stack_walk_reached(eng, start, reached, f, max, n);
 	if (rc < 0) {
 		free(f);
 		kd_eprintf(eng, "Unable to walk the stack: %s\n", kd_strerror(rc));
@@ -384,7 +386,7 @@ static int cmd_k(struct kd_engine *eng, const char *name, const char *args)
 		return rc;
 	struct kd_stack_frame *f;
 	size_t n;
-	if ((rc = walk(eng, o.have_start ? &o.start : NULL, (size_t)o.count, &f, &n)) < 0)
+	if ((rc = walk(eng, o.have_start ? &o.start : NULL, o.start_reached, (size_t)o.count, &f, &n)) < 0)
 		return rc;
 	if (!o.have_start && kd_context_is_overridden(eng) == KD_OVERRIDE_CONTEXT)
 		kd_printf(eng, "*** Stack trace for last set context - .thread/.cxr resets it\n");
@@ -418,7 +420,7 @@ static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
 		return rc;
 	struct kd_stack_frame *f;
 	size_t n;
-	if ((rc = walk(eng, NULL, want < MAX_FRAMES ? (size_t)want + 1 : MAX_FRAMES, &f, &n)) < 0)
+	if ((rc = walk(eng, NULL, KD_REACHED_START, want < MAX_FRAMES ? (size_t)want + 1 : MAX_FRAMES, &f, &n)) < 0)
 		return rc;
 	if (want >= n) {
 		free(f);

@@ -30,6 +30,12 @@ static void start_frame(struct kd_stack_frame *f, const struct kd_context *ctx)
 int kd_stack_walk(struct kd_engine *eng, const struct kd_context *start,
                   struct kd_stack_frame *frames, size_t max, size_t *count)
 {
+	return kd_stack_walk_reached(eng, start, KD_REACHED_START, frames, max, count);
+}
+
+int kd_stack_walk_reached(struct kd_engine *eng, const struct kd_context *start, unsigned reached,
+                          struct kd_stack_frame *frames, size_t max, size_t *count)
+{
 	struct kd_context ctx;
 	int rc;
 	*count = 0;
@@ -46,6 +52,7 @@ int kd_stack_walk(struct kd_engine *eng, const struct kd_context *start,
 	uint64_t low = 0, high = 0;
 	int bounded = kd_thread_stack_range(eng, &low, &high) == 0 && low < high;
 	start_frame(&frames[0], &ctx);
+	frames[0].reached = reached;
 	size_t n = 1;
 	for (;;) {
 		if (kd_engine_canceled(eng))

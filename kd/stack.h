@@ -64,6 +64,11 @@ int kd_x86_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struc
  * frame outside the thread's stack range when it is known, or at max. */
 int kd_stack_walk(struct kd_engine *eng, const struct kd_context *start,
                   struct kd_stack_frame *frames, size_t max, size_t *count);
+/* The same, saying how the start was reached: KD_REACHED_CALL when its
+ * instruction pointer is a return address read from the stack (x64
+ * `k = StackPtr`), so it is not taken for an epilogue. */
+int kd_stack_walk_reached(struct kd_engine *eng, const struct kd_context *start, unsigned reached,
+                          struct kd_stack_frame *frames, size_t max, size_t *count);
 
 /* --- x86 helpers shared with the commands and tests ------------------ */
 
