@@ -412,10 +412,18 @@ static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
 		regs = 1;
 		p = kd_skip_spaces(p + 2);
 	}
-	size_t *cur = kd_engine_ext_zalloc(eng, FRAME_SLOT, sizeof *cur);
+	/* The selected frame holds while the target stays stopped. */
+	struct frame_slot {
+		unsigned runs;
+		size_t frame;
+	} *cur = kd_engine_ext_zalloc(eng, FRAME_SLOT, sizeof *cur);
 	if (!cur)
 		return KD_ENOMEM;
-	uint64_t want = *cur;
+	if (cur->runs != kd_engine_run_count(eng)) {
+		cur->runs = kd_engine_run_count(eng);
+		cur->frame = 0;
+	}
+	uint64_t want = cur->frame;
 	if (*p && *p != ';' && (rc = eval_value(eng, &p, &want)) < 0)
 		return rc;
 	struct kd_stack_frame *f;
@@ -427,7 +435,7 @@ static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
 		kd_eprintf(eng, "Frame %llx not found\n", (unsigned long long)want);
 		return KD_ENOTFOUND;
 	}
-	*cur = (size_t)want;
+	cur->frame = (size_t)want;
 	struct k_opts o = { .numbers = 1 };
 	print_frame(eng, &o, &f[want], (size_t)want);
 	if (regs)
