@@ -128,8 +128,11 @@ quit_session() { # arch
 	  cat "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"; } > "$TMP/q$arch.kds"
 	start_sim --pipe "$TMP/q$arch.sock" --arch "$arch" --scenario "$TMP/q$arch.kds" \
 		--check-clean || not_ok "q-$arch: kdsim starts"
-	timeout 60 "$KD" -k "com:pipe,port=$TMP/q$arch.sock" -c "bp $code+5; bp $code+20; g; q" \
+	if [ "$arch" = x64 ]; then d=fffff80012800000; else d=82a00000; fi
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/q$arch.sock" -c "bp $code+5; bp $code+20; ba w4 $d; ba r4 $d+4; ba w8 $d+8; ba e1 $code+a; ba w4 $d+10; g; q" \
 		< /dev/null > "$TMP/q$arch.out" 2>&1
+	expect "$TMP/q$arch.out" "ba: all 4 hardware breakpoint slots (Dr0-Dr3) are in use: clear (bc) or disable (bd) one first" \
+		"q-$arch: a fifth hardware breakpoint is refused in one line"
 	grep -qx "Breakpoint 0 hit" "$TMP/q$arch.out" && ok "q-$arch: stopped at the bp" \
 		|| { not_ok "q-$arch: stopped at the bp"; sed 's/^/  | /' "$TMP/q$arch.out" "$TMP/sim.out" | tail -20; }
 	sleep 0.2
@@ -162,7 +165,7 @@ events_session() { # arch
 	  echo "event bugcheck 7e $p1 $code 1 2"; } > "$TMP/ev$arch.kds"
 	start_sim --pipe "$TMP/ev$arch.sock" --arch "$arch" --scenario "$TMP/ev$arch.kds" || not_ok "ev-$arch: kdsim starts"
 	timeout 60 "$KD" -k "com:pipe,port=$TMP/ev$arch.sock" -y "$dir" \
-		-c "sx; g; .echo mark-ld; sxe ld:xframe_eh_dll; gh; .echo mark-sxd; sxd av; g; .echo mark-second; gh; .bugcheck; q" \
+		-c "sx; g; .echo mark-ld; sxe ld:xframe_eh_dll; gh; bm xframe_eh_dll!dllmain_crt_d*; bc *; .echo mark-sxd; sxd av; g; .echo mark-second; gh; .bugcheck; q" \
 		< /dev/null > "$TMP/ev$arch.out" 2>&1
 	expect "$TMP/ev$arch.out" "  av - Access violation - break - not handled" "ev-$arch: sx lists av as break"
 	expect "$TMP/ev$arch.out" "  ld - Load module - output" "ev-$arch: sx lists ld as output"
@@ -180,6 +183,9 @@ events_session() { # arch
 	sed -n '/^mark-second/,$p' "$TMP/ev$arch.out" | grep -q "^still running after the second access violation" \
 		&& ok "ev-$arch: gh continues the exception as handled" \
 		|| { not_ok "ev-$arch: gh continues the exception as handled"; sed 's/^/  | /' "$TMP/ev$arch.out" | tail -30; }
+	rva=$(func_rva "$dir" dllmain_crt_dispatch)
+	if [ "$arch" = x64 ]; then bmaddr=$(printf 'fffff800`%08x' $((0x14000000 + rva))); else bmaddr=$(printf '%08x' $((0x84000000 + rva))); fi
+	expect "$TMP/ev$arch.out" "  0: $bmaddr @!\"xframe_eh_dll!dllmain_crt_dispatch\"" "ev-$arch: bm sets a breakpoint on the matching function (address from the PDB)"
 	expect "$TMP/ev$arch.out" "*** Fatal System Error: 0x0000007e" "ev-$arch: the bugcheck banner"
 	expect "$TMP/ev$arch.out" "                       $av" "ev-$arch: the bugcheck arguments"
 	expect "$TMP/ev$arch.out" "Bugcheck code 0000007E" ".bugcheck after a live bugcheck ($arch)"
