@@ -291,6 +291,28 @@ breakin_session() { # arch transport
 		|| { not_ok "breakin-$arch-$transport: the breakpoint is out of memory after the break-in and q"; sed 's/^/  | /' "$TMP/sim.out"; }
 }
 
+# A breakpoint hit on processor 1: the prompt follows it, and going on
+# steps over the breakpoint on that processor (the second call hits again).
+mp_session() { # arch
+	arch=$1
+	if [ "$arch" = x64 ]; then code=fffff80012700000; ip=rip; else code=82900000; ip=eip; fi
+	{ echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"
+	  grep -v '^event' "$KD_SRCDIR/tests/kdsim/scenarios/exec-e2e-$arch.kds"
+	  echo "event run 1 $code"
+	  echo "event exception 0 80000003 $(echo $code | sed 's/0000$/0015/') first"; } > "$TMP/mp$arch.kds"
+	start_sim --pipe "$TMP/mp$arch.sock" --arch "$arch" --scenario "$TMP/mp$arch.kds" --check-clean \
+		|| not_ok "mp-$arch: kdsim starts"
+	printf 'bp %s+20\ng\ng\ng\nq\n' $code | timeout 60 "$KD" -k "com:pipe,port=$TMP/mp$arch.sock" > "$TMP/mp$arch.out" 2>&1
+	[ "$(grep -c '^Breakpoint 0 hit' "$TMP/mp$arch.out")" = 2 ] && [ "$(grep -c '^1: kd> g' "$TMP/mp$arch.out")" = 2 ] \
+		&& grep -q "^0: kd> q" "$TMP/mp$arch.out" \
+		&& ok "mp-$arch: a bp on processor 1 stops there and is stepped over there" \
+		|| { not_ok "mp-$arch: a bp on processor 1 stops there and is stepped over there"; sed 's/^/  | /' "$TMP/mp$arch.out" | tail -20; }
+	sleep 0.2
+	kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; SIM_PID=
+	grep -q "kdsim: memory clean" "$TMP/sim.out" && ok "mp-$arch: no breakpoint byte left" \
+		|| { not_ok "mp-$arch: no breakpoint byte left"; sed 's/^/  | /' "$TMP/sim.out"; }
+}
+
 session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
@@ -303,6 +325,8 @@ reboot_session x64
 reboot_session x86
 cond_session x64
 cond_session x86
+mp_session x64
+mp_session x86
 breakin_session x64 pipe
 breakin_session x86 udp
 [ $failures -eq 0 ]
