@@ -237,6 +237,10 @@ static int cmd_bl(struct kd_engine *eng, const char *name, const char *args)
 	uint8_t sel[KD_BP_MAX_ID + 1];
 	if (!x || select_ids(eng, name, args, sel, 0) < 0)
 		return KD_EINVAL;
+	/* Symbols may have come since (.reload, a module loaded). */
+	struct kd_target *t = kd_engine_target(eng);
+	if (t && kd_target_is_live(t) && kd_live_is_stopped(t))
+		kd_exec_resolve(eng);
 	int is64 = kd_engine_is_64bit(eng);
 	for (size_t i = 0; i < x->bps.n; i++) {
 		const struct kd_bp *b = &x->bps.v[i];
