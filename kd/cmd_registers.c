@@ -399,18 +399,40 @@ static int use_process(struct kd_engine *eng, uint64_t process, int translate)
 	return 0;
 }
 
-static int cmd_thread(struct kd_engine *eng, const char *name, const char *args)
+/* The arguments of .thread/.process: options, then an optional object
+ * address (*have 0 without one). Returns 0 or an error already shown. */
+static int object_args(struct kd_engine *eng, const char *name, const char *args, const char *allowed,
+                       unsigned *flags, uint64_t *addr, int *have)
 {
 	if (need_target(eng, name) < 0)
 		return KD_EDISCONNECTED;
+	const char *p = args, *end;
+	int rc = slash_options(eng, name, &p, allowed, flags);
+	*have = 0;
+	if (rc < 0 || !*p)
+		return rc;
+	if ((rc = eval_arg(eng, p, addr, &end)) < 0)
+		return rc;
+	if (*kd_skip_spaces(end)) {
+		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
+		return KD_EINVAL;
+	}
+	if (!kd_engine_is_64bit(eng))
+		*addr &= 0xffffffffu;
+	*have = 1;
+	return 0;
+}
+
+static int cmd_thread(struct kd_engine *eng, const char *name, const char *args)
+{
 	unsigned fl;
-	const char *p = args;
-	int rc = slash_options(eng, name, &p, "prwP", &fl);
+	uint64_t thread;
+	int have;
+	char a[20];
+	int rc = object_args(eng, name, args, "prwP", &fl, &thread, &have);
 	if (rc < 0)
 		return rc;
-	uint64_t thread;
-	char a[20];
-	if (!*p) {
+	if (!have) {
 		kd_thread_set_implicit(eng, 0);
 		kd_context_reset(eng);
 		if ((rc = kd_thread_current(eng, &thread)) < 0) {
@@ -420,15 +442,6 @@ static int cmd_thread(struct kd_engine *eng, const char *name, const char *args)
 		kd_printf(eng, "Implicit thread is now %s\n", kd_format_addr(eng, thread, a));
 		return 0;
 	}
-	const char *end;
-	if ((rc = eval_arg(eng, p, &thread, &end)) < 0)
-		return rc;
-	if (*kd_skip_spaces(end)) {
-		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
-		return KD_EINVAL;
-	}
-	if (!kd_engine_is_64bit(eng))
-		thread &= 0xffffffffu;
 	struct kd_context c;
 	int cpu;
 	if ((rc = kd_thread_context(eng, thread, &c, &cpu)) < 0) {
@@ -459,16 +472,14 @@ static int cmd_thread(struct kd_engine *eng, const char *name, const char *args)
 
 static int cmd_process(struct kd_engine *eng, const char *name, const char *args)
 {
-	if (need_target(eng, name) < 0)
-		return KD_EDISCONNECTED;
 	unsigned fl;
-	const char *p = args;
-	int rc = slash_options(eng, name, &p, "priw", &fl);
+	uint64_t process;
+	int have;
+	char a[20];
+	int rc = object_args(eng, name, args, "priw", &fl, &process, &have);
 	if (rc < 0)
 		return rc;
-	uint64_t process;
-	char a[20];
-	if (!*p) {
+	if (!have) {
 		kd_process_set_implicit(eng, 0);
 		kd_engine_set_translation(eng, KD_PAGING_X64, 0);
 		if ((rc = kd_process_current(eng, &process)) < 0) {
@@ -478,15 +489,6 @@ static int cmd_process(struct kd_engine *eng, const char *name, const char *args
 		kd_printf(eng, "Implicit process is now %s\n", kd_format_addr(eng, process, a));
 		return 0;
 	}
-	const char *end;
-	if ((rc = eval_arg(eng, p, &process, &end)) < 0)
-		return rc;
-	if (*kd_skip_spaces(end)) {
-		kd_eprintf(eng, "%s: extra characters '%s'\n", name, kd_skip_spaces(end));
-		return KD_EINVAL;
-	}
-	if (!kd_engine_is_64bit(eng))
-		process &= 0xffffffffu;
 	int live = kd_target_is_live(kd_engine_target(eng));
 	if ((rc = use_process(eng, process, (fl & 1) || !live)) < 0)
 		return rc;
