@@ -1,12 +1,12 @@
 # kdsim execution: breakpoint APIs, single-stepping emulation, event scripts.
 tests_kdsim_kdsim_SOURCES += tests/kdsim/emulate.c tests/kdsim/emulate.h \
 	tests/kdsim/script.c tests/kdsim/script.h tests/kdsim/image_map.c tests/kdsim/image_map.h \
-	tests/kdsim/run.c tests/kdsim/run.h
+	tests/kdsim/run.c tests/kdsim/run.h tests/kdsim/read_file.c tests/kdsim/read_file.h
 
 check_PROGRAMS += tests/unit/test_kdsim_emulate
 tests_unit_test_kdsim_emulate_SOURCES = tests/unit/test_kdsim_emulate.c tests/kdsim/emulate.c \
 	tests/kdsim/machine.c tests/kdsim/image_map.c tests/kdsim/script.c tests/kdsim/run.c \
-	tests/kdsim/stub.c
+	tests/kdsim/stub.c tests/kdsim/read_file.c
 tests_unit_test_kdsim_emulate_LDADD = $(CMOCKA_TEST_LIBS)
 KD_TESTS += tests/unit/test_kdsim_emulate
 

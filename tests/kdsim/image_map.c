@@ -11,39 +11,9 @@
 
 #include "kd/error.h"
 #include "symbols/pe.h"
+#include "tests/kdsim/read_file.h"
 
 #define MAX_IMAGE (64u << 20)
-
-static int read_whole(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return kd_fail(err, errlen, KD_EIO, "cannot open %s", path);
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *b = malloc(cap);
-	while (b) {
-		if (n == cap) {
-			uint8_t *nb = cap >= MAX_IMAGE ? NULL : realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		size_t got = fread(b + n, 1, cap - n, f);
-		if (!got)
-			break;
-		n += got;
-	}
-	fclose(f);
-	if (!b)
-		return kd_fail(err, errlen, KD_ENOMEM, "%s: too large or out of memory", path);
-	*data = b;
-	*len = n;
-	return 0;
-}
 
 static uint64_t get_le(const uint8_t *p, unsigned n)
 {
@@ -107,7 +77,7 @@ int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	int rc = read_whole(path, &data, &len, err, errlen);
+	int rc = sim_read_file(path, MAX_IMAGE, &data, &len, err, errlen);
 	if (rc < 0)
 		return rc;
 	char perr[256];

@@ -57,6 +57,7 @@
 
 #include "kd/error.h"
 #include "tests/kdsim/image_map.h"
+#include "tests/kdsim/read_file.h"
 
 #define MAX_EVENTS 4096
 
@@ -340,31 +341,12 @@ int sim_script_load_text(struct sim_script *s, const struct sim_machine *m, cons
 int sim_script_load(struct sim_script *s, const struct sim_machine *m, const char *path, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return kd_fail(err, errlen, KD_EIO, "cannot open %s", path);
-	size_t cap = 1 << 14, n = 0;
-	char *b = malloc(cap);
-	while (b) {
-		if (n == cap) {
-			char *nb = cap >= (16u << 20) ? NULL : realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		size_t got = fread(b + n, 1, cap - n, f);
-		if (!got)
-			break;
-		n += got;
-	}
-	fclose(f);
-	if (!b)
-		return kd_fail(err, errlen, KD_ENOMEM, "%s: too large or out of memory", path);
-	int rc = sim_script_load_text(s, m, b, n, path, err, errlen);
+	uint8_t *b;
+	size_t n;
+	int rc = sim_read_file(path, 16u << 20, &b, &n, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = sim_script_load_text(s, m, (const char *)b, n, path, err, errlen);
 	free(b);
 	return rc;
 }
