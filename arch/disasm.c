@@ -576,3 +576,11 @@ out:
 	free(reach);
 	return result;
 }
+
+int kd_disasm_env_read_exact(const struct kd_disasm_env *env, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	if (env->read(env->ctx, addr, buf, len, &done) < 0 || done != len)
+		return KD_EUNREADABLE;
+	return 0;
+}

@@ -27,6 +27,9 @@ struct kd_disasm_env {
 	void *ctx;
 };
 
+/* Read exactly len bytes through env: 0 or KD_EUNREADABLE. */
+int kd_disasm_env_read_exact(const struct kd_disasm_env *env, uint64_t addr, void *buf, size_t len);
+
 /* The environment of the engine's current target (kd/cmd_disasm.c). */
 void kd_disasm_env_engine(struct kd_disasm_env *env, struct kd_engine *eng);
 

@@ -10,60 +10,48 @@
 
 #include <string.h>
 
+#include "kd/bytes.h"
 #include "kd/error.h"
 
 #define UNW_FLAG_CHAININFO 0x4
 #define MAX_CHAIN 32
 
-static int read_all(const struct kd_disasm_env *env, uint64_t addr, void *buf, size_t len)
-{
-	size_t done = 0;
-	if (env->read(env->ctx, addr, buf, len, &done) < 0 || done != len)
-		return KD_EUNREADABLE;
-	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void unpack(const uint8_t *e, struct kd_x64_runtime_function *rf)
 {
-	rf->begin = le32(e);
-	rf->end = le32(e + 4);
-	rf->unwind = le32(e + 8);
+	rf->begin = kd_le32(e);
+	rf->end = kd_le32(e + 4);
+	rf->unwind = kd_le32(e + 8);
 }
 
 int kd_x64_pdata_entry(const struct kd_disasm_env *env, uint64_t base, uint64_t addr,
                        struct kd_x64_runtime_function *out, uint32_t *image_size_out)
 {
 	uint8_t dos[0x40];
-	int rc = read_all(env, base, dos, sizeof dos);
+	int rc = kd_disasm_env_read_exact(env, base, dos, sizeof dos);
 	if (rc < 0)
 		return rc;
 	if (dos[0] != 'M' || dos[1] != 'Z')
 		return KD_EFORMAT;
-	uint32_t nt = le32(dos + 0x3c);
+	uint32_t nt = kd_le32(dos + 0x3c);
 	if (nt > 0x10000000)
 		return KD_EFORMAT;
 	/* Signature, FileHeader (20 bytes), OptionalHeader64 up to the
 	 * exception directory (data directory 3 at +112+24). */
 	uint8_t hdr[4 + 20 + 112 + 4 * 8];
-	if ((rc = read_all(env, base + nt, hdr, sizeof hdr)) < 0)
+	if ((rc = kd_disasm_env_read_exact(env, base + nt, hdr, sizeof hdr)) < 0)
 		return rc;
 	if (memcmp(hdr, "PE\0\0", 4) != 0)
 		return KD_EFORMAT;
 	const uint8_t *opt = hdr + 24;
 	if (opt[0] != 0x0b || opt[1] != 0x02) /* PE32+ */
 		return KD_EFORMAT;
-	uint32_t image_size = le32(opt + 56);
+	uint32_t image_size = kd_le32(opt + 56);
 	if (image_size_out)
 		*image_size_out = image_size;
-	uint32_t ndirs = le32(opt + 108);
+	uint32_t ndirs = kd_le32(opt + 108);
 	if (ndirs < 4)
 		return KD_ENOTFOUND;
-	uint32_t pdata = le32(opt + 112 + 3 * 8), psize = le32(opt + 112 + 3 * 8 + 4);
+	uint32_t pdata = kd_le32(opt + 112 + 3 * 8), psize = kd_le32(opt + 112 + 3 * 8 + 4);
 	if (!pdata || psize < 12 || pdata > image_size || psize > image_size - pdata)
 		return KD_ENOTFOUND;
 	if (addr < base || addr - base >= image_size)
@@ -75,9 +63,9 @@ int kd_x64_pdata_entry(const struct kd_disasm_env *env, uint64_t base, uint64_t 
 	int found = 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if ((rc = read_all(env, base + pdata + mid * 12, e, sizeof e)) < 0)
+		if ((rc = kd_disasm_env_read_exact(env, base + pdata + mid * 12, e, sizeof e)) < 0)
 			return rc;
-		uint32_t b = le32(e), en = le32(e + 4);
+		uint32_t b = kd_le32(e), en = kd_le32(e + 4);
 		if (rva < b) {
 			hi = mid;
 		} else if (rva >= en) {
@@ -90,11 +78,11 @@ int kd_x64_pdata_entry(const struct kd_disasm_env *env, uint64_t base, uint64_t 
 	if (!found)
 		return KD_ENOTFOUND;
 	/* An indirect entry: UnwindData names another RUNTIME_FUNCTION. */
-	for (int i = 0; i < MAX_CHAIN && (le32(e + 8) & 1); i++) {
-		uint32_t at = le32(e + 8) & ~1u;
+	for (int i = 0; i < MAX_CHAIN && (kd_le32(e + 8) & 1); i++) {
+		uint32_t at = kd_le32(e + 8) & ~1u;
 		if (image_size < 12 || at > image_size - 12)
 			return KD_EFORMAT;
-		if ((rc = read_all(env, base + at, e, 12)) < 0)
+		if ((rc = kd_disasm_env_read_exact(env, base + at, e, 12)) < 0)
 			return rc;
 	}
 	unpack(e, out);
@@ -114,12 +102,12 @@ int kd_x64_pdata_lookup(const struct kd_disasm_env *env, uint64_t base, uint64_t
 	/* Follow chained unwind information to the primary entry. */
 	for (int i = 0; i < MAX_CHAIN; i++) {
 		uint8_t ui[4], e[12];
-		if (image_size < 4 || rf.unwind > image_size - 4 || read_all(env, base + rf.unwind, ui, sizeof ui) < 0)
+		if (image_size < 4 || rf.unwind > image_size - 4 || kd_disasm_env_read_exact(env, base + rf.unwind, ui, sizeof ui) < 0)
 			break;
 		if (!((ui[0] >> 3) & UNW_FLAG_CHAININFO))
 			break;
 		uint32_t parent = rf.unwind + 4 + (uint32_t)((ui[2] + 1u) & ~1u) * 2;
-		if (image_size < 12 || parent > image_size - 12 || read_all(env, base + parent, e, 12) < 0)
+		if (image_size < 12 || parent > image_size - 12 || kd_disasm_env_read_exact(env, base + parent, e, 12) < 0)
 			break;
 		unpack(e, &rf);
 		if (rf.unwind & 1)

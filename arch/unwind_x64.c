@@ -21,34 +21,22 @@
 
 #include <string.h>
 
+#include "kd/bytes.h"
 #include "kd/error.h"
 
 #define MAX_CHAIN 32
 #define REG_RSP 4
 
-static int read_all(const struct kd_disasm_env *mem, uint64_t addr, void *buf, size_t len)
-{
-	size_t done = 0;
-	if (mem->read(mem->ctx, addr, buf, len, &done) < 0 || done != len)
-		return KD_EUNREADABLE;
-	return 0;
-}
-
 static int read_u64(const struct kd_disasm_env *mem, uint64_t addr, uint64_t *v)
 {
 	uint8_t b[8];
-	int rc = read_all(mem, addr, b, sizeof b);
+	int rc = kd_disasm_env_read_exact(mem, addr, b, sizeof b);
 	if (rc < 0)
 		return rc;
 	*v = 0;
 	for (int i = 7; i >= 0; i--)
 		*v = *v << 8 | b[i];
 	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Rax..R15 are consecutive in the CONTEXT, in the encoding's order. The
@@ -157,9 +145,9 @@ int kd_x64_unwind_info_parse(const uint8_t *buf, size_t len, struct kd_x64_unwin
 	}
 	if (out->flags & KD_UNW_FLAG_CHAININFO) {
 		const uint8_t *p = buf + 4 + (size_t)((out->count + 1u) & ~1u) * 2;
-		out->chained.begin = le32(p);
-		out->chained.end = le32(p + 4);
-		out->chained.unwind = le32(p + 8);
+		out->chained.begin = kd_le32(p);
+		out->chained.end = kd_le32(p + 4);
+		out->chained.unwind = kd_le32(p + 8);
 	}
 	return 0;
 }
@@ -168,11 +156,11 @@ static int read_info(const struct kd_disasm_env *mem, uint64_t base, uint32_t rv
                      struct kd_x64_unwind_info *ui)
 {
 	uint8_t buf[4 + 256 * 2 + 12];
-	int rc = read_all(mem, base + rva, buf, 4);
+	int rc = kd_disasm_env_read_exact(mem, base + rva, buf, 4);
 	if (rc < 0)
 		return rc;
 	size_t n = kd_x64_unwind_info_size(buf[2], (uint8_t)(buf[0] >> 3));
-	if ((rc = read_all(mem, base + rva + 4, buf + 4, n - 4)) < 0)
+	if ((rc = kd_disasm_env_read_exact(mem, base + rva + 4, buf + 4, n - 4)) < 0)
 		return rc;
 	return kd_x64_unwind_info_parse(buf, n, ui);
 }
@@ -255,7 +243,7 @@ static int apply_codes(const struct kd_disasm_env *mem, const struct kd_x64_unwi
 			off = code_op(s) == KD_UWOP_SAVE_XMM128 ? (uint64_t)ui->codes[i + 1] * 16
 			    : (uint64_t)ui->codes[i + 1] | (uint64_t)ui->codes[i + 2] << 16;
 			uint8_t x[16];
-			if ((rc = read_all(mem, frame + off, x, sizeof x)) < 0)
+			if ((rc = kd_disasm_env_read_exact(mem, frame + off, x, sizeof x)) < 0)
 				return rc;
 			/* XMM_SAVE_AREA32.XmmRegisters starts at byte 160. */
 			memcpy(c->FltSave + 160 + 16 * info, x, sizeof x);
@@ -305,7 +293,7 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 		p = 4;
 		have_rsp = 1;
 	} else if (n >= 7 && b[0] == 0x48 && b[1] == 0x81 && b[2] == 0xc4) {
-		rsp_delta = (uint64_t)(int64_t)(int32_t)le32(b + 3);
+		rsp_delta = (uint64_t)(int64_t)(int32_t)kd_le32(b + 3);
 		p = 7;
 		have_rsp = 1;
 	} else if (n >= 4 && frame_reg && (b[0] & 0xfe) == 0x48 && b[1] == 0x8d) {
@@ -320,7 +308,7 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 				p = q + 1;
 				have_lea = 1;
 			} else if (mod == 2 && q + 4 <= n) {
-				rsp_delta = (uint64_t)(int64_t)(int32_t)le32(b + q);
+				rsp_delta = (uint64_t)(int64_t)(int32_t)kd_le32(b + q);
 				p = q + 4;
 				have_lea = 1;
 			}
@@ -349,7 +337,7 @@ static int emulate_epilogue(const struct kd_disasm_env *mem, uint64_t begin, uin
 	} else if (p + 1 < n && b[p] == 0xf3 && b[p + 1] == 0xc3) {
 		term = 1;
 	} else if (p + 5 <= n && b[p] == 0xe9) {
-		uint64_t t = c->Rip + p + 5 + (uint64_t)(int64_t)(int32_t)le32(b + p + 1);
+		uint64_t t = c->Rip + p + 5 + (uint64_t)(int64_t)(int32_t)kd_le32(b + p + 1);
 		term = t < begin || t >= end;
 	} else if (p + 2 <= n && b[p] == 0xeb) {
 		uint64_t t = c->Rip + p + 2 + (uint64_t)(int64_t)(int8_t)b[p + 1];
@@ -551,7 +539,7 @@ int kd_x64_scan_for_return(const struct kd_x64_unwind_env *env, uint64_t sp, uin
 			if (v < 8 || env->module_at(env->mem.ctx, v, &base, &size) < 0)
 				continue;
 			uint8_t code[8];
-			if (read_all(&env->mem, v - sizeof code, code, sizeof code) == 0 &&
+			if (kd_disasm_env_read_exact(&env->mem, v - sizeof code, code, sizeof code) == 0 &&
 			    !kd_x64_call_ends_at(code, sizeof code))
 				continue;
 			*slot = sp + i;
