@@ -183,10 +183,31 @@ static int cmd_kdfiles(struct kd_engine *eng, const char *name, const char *args
 	return rc;
 }
 
+/* .echo Text / .echo "Text": a quoted string is printed without its
+ * quotes (so it may hold ';'). */
 static int cmd_echo(struct kd_engine *eng, const char *name, const char *args)
 {
-	kd_printf(eng, "%s\n", args);
+	(void)name;
+	size_t n = strlen(args);
+	if (n >= 2 && args[0] == '"' && args[n - 1] == '"')
+		kd_printf(eng, "%.*s\n", (int)(n - 2), args + 1);
+	else
+		kd_printf(eng, "%s\n", args);
 	return 0;
+}
+
+/* j and .if are flow control of the command line (kd/execute.c); these
+ * entries list them in help and run them when called as commands. */
+static int cmd_flow(struct kd_engine *eng, const char *name, const char *args)
+{
+	size_t n = strlen(name) + strlen(args) + 2;
+	char *line = malloc(n);
+	if (!line)
+		return KD_ENOMEM;
+	snprintf(line, n, "%s %s", name, args);
+	int rc = kd_execute(eng, line);
+	free(line);
+	return rc;
 }
 
 static int cmd_trace(struct kd_engine *eng, const char *name, const char *args)
@@ -235,6 +256,9 @@ const struct kd_command kd_cmds_control[] = {
 	{ ".reboot", cmd_reboot, ".reboot", "reboot the target and wait until it stops again (breakpoints go back in)" },
 	{ ".kdfiles", cmd_kdfiles, ".kdfiles TargetPath LocalFile", "serve a replacement driver file to the target" },
 	{ ".echo", cmd_echo, ".echo Text", "print text" },
+	{ "j", cmd_flow, "j Condition Commands1 ; Commands2", "run one of two command lists by a condition" },
+	{ ".if", cmd_flow, ".if (Condition) { Commands } [.elsif (Condition) { Commands }] [.else { Commands }]",
+	  "run the commands of the first condition that holds" },
 	{ ".kdtrace", cmd_trace, ".kdtrace [on|off]", "toggle the KD packet trace (also Ctrl-D)" },
 	{ ".kdstats", cmd_stats, ".kdstats", "show round trips, packets and bytes on the KD link" },
 	{ "help", cmd_help, "help", "list commands" },

@@ -17,3 +17,7 @@ libkd_a_SOURCES += kd/register_display.h kd/register_display.c
 KD_TESTS += tests/e2e/threads.sh
 EXTRA_DIST += tests/e2e/threads.sh tests/kdsim/scenarios/threads-x64.kds tests/kdsim/scenarios/threads-x86.kds
 libkd_a_SOURCES += kd/x86_tss.h kd/x86_tss.c
+libkd_a_SOURCES += kd/execute.c
+check_PROGRAMS += tests/unit/test_execute
+tests_unit_test_execute_LDADD = $(CMOCKA_TEST_LIBS)
+KD_TESTS += tests/unit/test_execute
