@@ -84,6 +84,15 @@ static struct live *live_of(struct kd_target *t)
 	return (struct live *)t;
 }
 
+/* Requests that change what the target does need it connected and
+ * stopped. */
+static int need_stopped(const struct live *lv)
+{
+	if (!lv->link || !lv->connected)
+		return KD_EDISCONNECTED;
+	return lv->stopped ? 0 : KD_ERUNNING;
+}
+
 int kd_target_is_live(const struct kd_target *t)
 {
 	return t && t->ops == &live_ops;
@@ -456,10 +465,9 @@ void kd_live_explain_silence(struct kd_target *t)
 static int request_once(struct live *lv, struct dbgkd_manipulate_state64 *m, const void *extra,
                         size_t extra_len, uint64_t max_damage, unsigned timeout_ms)
 {
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	uint8_t pkt[KD_PACKET_MAX_SIZE];
 	if (MANIP_SIZE + extra_len > sizeof pkt)
 		return KD_EINVAL;
@@ -474,7 +482,7 @@ static int request_once(struct live *lv, struct dbgkd_manipulate_state64 *m, con
 	lv->bad_reply = 0;
 	lv->link_error = 0;
 	lv->link_msg[0] = '\0';
-	int rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + extra_len);
+	rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE + extra_len);
 	if (rc == 0) {
 		rc = run_until_ex(lv, &lv->got_reply, timeout_ms, max_damage);
 	}
@@ -940,10 +948,9 @@ static void send_continue(struct live *lv)
 int kd_live_resume(struct kd_target *t, const struct kd_live_resume *r)
 {
 	struct live *lv = live_of(t);
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	return send_resume(lv, r);
 }
 
@@ -977,10 +984,9 @@ int kd_live_restore_breakpoint(struct kd_target *t, uint32_t handle)
 int kd_live_cause_bugcheck(struct kd_target *t, uint32_t code)
 {
 	struct live *lv = live_of(t);
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	struct dbgkd_manipulate_state64 m;
 	init_request(&m, DbgKdCauseBugCheckApi, kd_engine_cpu(lv->eng));
 	/* The code is the first field of the request's union; no reply comes:
@@ -1008,10 +1014,9 @@ void kd_live_set_module_hook(struct kd_target *t, kd_live_module_hook fn, void *
 int kd_live_continue(struct kd_target *t)
 {
 	struct live *lv = live_of(t);
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	send_continue(lv);
 	return 0;
 }
@@ -1019,17 +1024,16 @@ int kd_live_continue(struct kd_target *t)
 int kd_live_switch_processor(struct kd_target *t, unsigned cpu)
 {
 	struct live *lv = live_of(t);
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	struct dbgkd_manipulate_state64 m;
 	init_request(&m, DbgKdSwitchProcessor, cpu);
 	uint8_t pkt[MANIP_SIZE];
 	memcpy(pkt, &m, MANIP_SIZE);
 	/* The target answers from the other processor with a new state change. */
 	lv->stopped = 0;
-	int rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
+	rc = lv->link->ops->send(lv->link, KD_PACKET_TYPE_KD_STATE_MANIPULATE, pkt, MANIP_SIZE);
 	if (rc == 0)
 		rc = run_until(lv, &lv->stopped, lv->opt.request_timeout_ms ? lv->opt.request_timeout_ms : 6000);
 	if (rc < 0) {
@@ -1042,10 +1046,9 @@ int kd_live_switch_processor(struct kd_target *t, unsigned cpu)
 int kd_live_reboot(struct kd_target *t)
 {
 	struct live *lv = live_of(t);
-	if (!lv->link || !lv->connected)
-		return KD_EDISCONNECTED;
-	if (!lv->stopped)
-		return KD_ERUNNING;
+	int rc = need_stopped(lv);
+	if (rc < 0)
+		return rc;
 	struct dbgkd_manipulate_state64 m;
 	init_request(&m, DbgKdRebootApi, kd_engine_cpu(lv->eng));
 	uint8_t pkt[MANIP_SIZE];
