@@ -94,10 +94,10 @@ static void usage(FILE *f)
 "  -h, --help      this text\n"
 "  --version       print the version\n"
 "\n"
-"Commands: g, q, ~Ns, vertarget, .reboot, .kdfiles, r, .trap, .cxr, .tss,\n"
-".exr, ?, .formats, u/ub/uf, db/dw/dd/dq/dp/dc/da/du, dps/dpp, eb/ew/ed/eq,\n"
-"lm, x, ln, dt, .reload, .sympath, .symfix, .bugcheck, .dumpdebug, !analyze,\n"
-"!pte, !vtop, .dump and more: type `help` at the prompt; see kd(1).\n"
+"Commands: g/gu/t/p, bp/bu/bm/ba/bl/bc, sxe/sxd, k/kb/kv/kp/kn/k=, .frame, r/rM,\n"
+".trap, .cxr, .tss, .thread, .process, .exr, ?, u/ub/uf, db/dd/dq/dps, eb/ed,\n"
+"lm, x, ln, dt, .reload, .sympath, .bugcheck, !analyze, !pte, .dump, ~Ns,\n"
+".reboot, .crash, .kdfiles, j, .if and more: type `help` at the prompt; see kd(1).\n"
 "Commands are read from stdin when it is not a terminal.\n", f);
 }
 
