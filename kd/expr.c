@@ -495,22 +495,6 @@ int kd_expr_set_pseudo(struct kd_engine *eng, const char *name, uint64_t value)
 	return 0;
 }
 
-/* x64 control space: 0 the KPCR address, 1 the KPRCB, 3 the KTHREAD. */
-static int control_pointer(struct kd_engine *eng, uint64_t which, uint64_t *v)
-{
-	struct kd_target *t = kd_engine_target(eng);
-	uint8_t b[8];
-	uint32_t done = 0;
-	if (!t || !t->ops->read_control || kd_engine_machine(eng) != KD_MACHINE_AMD64
-	    || t->ops->read_control(t, kd_engine_cpu(eng), which, b, 8, &done) < 0 || done != 8)
-		return KD_ENOTFOUND;
-	uint64_t x = 0;
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | b[i];
-	*v = x;
-	return 0;
-}
-
 /* $exentry: the entry point of the kernel image (its optional header's
  * AddressOfEntryPoint), the first module of a kernel session. */
 static int kernel_entry(struct kd_engine *eng, uint64_t *v)
@@ -563,9 +547,9 @@ static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 	if (!strcasecmp(name, "$ra"))
 		return return_address(eng, v);
 	if (!strcasecmp(name, "$pcr"))
-		return control_pointer(eng, 0, v);
+		return kd_processor_object(eng, kd_engine_cpu(eng), KD_X64_CONTROL_KPCR, v);
 	if (!strcasecmp(name, "$prcb"))
-		return control_pointer(eng, 1, v);
+		return kd_processor_object(eng, kd_engine_cpu(eng), KD_X64_CONTROL_KPRCB, v);
 	return KD_ENOTFOUND;
 }
 

@@ -32,7 +32,6 @@ struct kthread_state {
 	uint64_t thread, process;
 	int have_layout;
 	struct kd_kernel_layout layout;
-	char source[32];
 };
 
 static struct kthread_state *state(struct kd_engine *eng)
@@ -113,12 +112,26 @@ static int layout_from_pdb(struct kd_engine *eng, struct kd_kernel_layout *l)
 	return l->kernel_stack && l->apc_process ? 0 : KD_ENOTFOUND;
 }
 
-int kd_kernel_layout(struct kd_engine *eng, const struct kd_kernel_layout **out)
+/* The state, with what held only until the target ran forgotten: the
+ * implicit thread and process, and the layout (the kernel's PDB may have
+ * loaded since, or the target rebooted into another kernel). */
+static struct kthread_state *valid_state(struct kd_engine *eng)
 {
 	struct kthread_state *st = state(eng);
+	if (st && st->runs != kd_engine_run_count(eng)) {
+		st->runs = kd_engine_run_count(eng);
+		st->thread = st->process = 0;
+		st->have_layout = 0;
+	}
+	return st;
+}
+
+int kd_kernel_layout(struct kd_engine *eng, const struct kd_kernel_layout **out)
+{
+	struct kthread_state *st = valid_state(eng);
 	if (!st)
 		return KD_ENOMEM;
-	if (st->have_layout && st->runs == kd_engine_run_count(eng)) {
+	if (st->have_layout) {
 		*out = &st->layout;
 		return 0;
 	}
@@ -144,17 +157,6 @@ int kd_kernel_layout(struct kd_engine *eng, const struct kd_kernel_layout **out)
 
 /* --- the implicit thread and process ---------------------------------- */
 
-static struct kthread_state *valid_state(struct kd_engine *eng)
-{
-	struct kthread_state *st = state(eng);
-	if (st && st->runs != kd_engine_run_count(eng)) {
-		st->runs = kd_engine_run_count(eng);
-		st->thread = st->process = 0;
-		st->have_layout = 0;
-	}
-	return st;
-}
-
 void kd_thread_set_implicit(struct kd_engine *eng, uint64_t thread)
 {
 	struct kthread_state *st = valid_state(eng);
@@ -169,8 +171,20 @@ void kd_process_set_implicit(struct kd_engine *eng, uint64_t process)
 		st->process = process;
 }
 
+int kd_processor_object(struct kd_engine *eng, unsigned cpu, unsigned item, uint64_t *v)
+{
+	struct kd_target *t = kd_engine_target(eng);
+	uint8_t b[8];
+	uint32_t done = 0;
+	if (!t || !t->ops->read_control || kd_engine_machine(eng) != KD_MACHINE_AMD64
+	    || t->ops->read_control(t, cpu, item, b, sizeof b, &done) < 0 || done != sizeof b)
+		return KD_ENOTFOUND;
+	*v = kd_le64(b);
+	return 0;
+}
+
 /* The thread running on processor cpu: the one the stop was reported on,
- * or for other processors of x64 targets their control space item 3. */
+ * or for other processors of x64 targets their control space item. */
 static int thread_on_cpu(struct kd_engine *eng, unsigned cpu, uint64_t *thread)
 {
 	const struct kd_stop_event *ev = kd_engine_last_event(eng);
@@ -178,16 +192,8 @@ static int thread_on_cpu(struct kd_engine *eng, unsigned cpu, uint64_t *thread)
 		*thread = ev->thread;
 		return 0;
 	}
-	struct kd_target *t = kd_engine_target(eng);
-	if (t && t->ops->read_control && kd_engine_machine(eng) == KD_MACHINE_AMD64) {
-		uint8_t b[8];
-		uint32_t done = 0;
-		if (t->ops->read_control(t, cpu, 3, b, 8, &done) == 0 && done == 8 && kd_le64(b)) {
-			*thread = kd_le64(b);
-			return 0;
-		}
-	}
-	return KD_ENOTFOUND;
+	int rc = kd_processor_object(eng, cpu, KD_X64_CONTROL_KTHREAD, thread);
+	return rc == 0 && !*thread ? KD_ENOTFOUND : rc;
 }
 
 int kd_thread_current(struct kd_engine *eng, uint64_t *thread)
@@ -200,11 +206,6 @@ int kd_thread_current(struct kd_engine *eng, uint64_t *thread)
 	return thread_on_cpu(eng, kd_engine_cpu(eng), thread);
 }
 
-static int read_ptr_at(struct kd_engine *eng, uint64_t addr, uint64_t *v)
-{
-	return kd_read_pointer(eng, addr, v);
-}
-
 int kd_thread_process(struct kd_engine *eng, uint64_t thread, uint64_t *process)
 {
 	const struct kd_kernel_layout *l;
@@ -213,7 +214,7 @@ int kd_thread_process(struct kd_engine *eng, uint64_t thread, uint64_t *process)
 		return rc;
 	if (!l->apc_process)
 		return KD_ENOTFOUND;
-	return read_ptr_at(eng, thread + l->apc_process, process);
+	return kd_read_pointer(eng, thread + l->apc_process, process);
 }
 
 int kd_process_current(struct kd_engine *eng, uint64_t *process)
@@ -249,7 +250,7 @@ int kd_thread_context(struct kd_engine *eng, uint64_t thread, struct kd_context 
 	if (!l->kernel_stack)
 		return KD_ENOTFOUND;
 	uint64_t ks;
-	if ((rc = read_ptr_at(eng, thread + l->kernel_stack, &ks)) < 0)
+	if ((rc = kd_read_pointer(eng, thread + l->kernel_stack, &ks)) < 0)
 		return rc;
 	/* A thread that is not running was switched out by SwapContext: its
 	 * KernelStack points at the switch frame, whose last slot is the
@@ -260,7 +261,7 @@ int kd_thread_context(struct kd_engine *eng, uint64_t thread, struct kd_context 
 	out->machine = kd_engine_machine(eng);
 	uint64_t ip, fp;
 	if (out->machine == KD_MACHINE_AMD64) {
-		if ((rc = read_ptr_at(eng, ks + 0x38, &ip)) < 0 || (rc = read_ptr_at(eng, ks + 0x30, &fp)) < 0)
+		if ((rc = kd_read_pointer(eng, ks + 0x38, &ip)) < 0 || (rc = kd_read_pointer(eng, ks + 0x30, &fp)) < 0)
 			return rc;
 		out->u.x64.ContextFlags = KD_CONTEXT_AMD64_CONTROL | KD_CONTEXT_AMD64_INTEGER;
 		out->u.x64.Rip = ip;
@@ -272,7 +273,7 @@ int kd_thread_context(struct kd_engine *eng, uint64_t thread, struct kd_context 
 		out->u.x64.SegFs = 0x53;
 		out->u.x64.EFlags = 0x202;
 	} else {
-		if ((rc = read_ptr_at(eng, ks + 8, &ip)) < 0 || (rc = read_ptr_at(eng, ks + 0xc, &fp)) < 0)
+		if ((rc = kd_read_pointer(eng, ks + 8, &ip)) < 0 || (rc = kd_read_pointer(eng, ks + 0xc, &fp)) < 0)
 			return rc;
 		out->u.x86.ContextFlags = KD_CONTEXT_X86_CONTROL | KD_CONTEXT_X86_INTEGER;
 		out->u.x86.Eip = (uint32_t)ip;
@@ -291,8 +292,8 @@ int kd_thread_stack_range(struct kd_engine *eng, uint64_t *low, uint64_t *high)
 	uint64_t thread, limit, base;
 	const struct kd_kernel_layout *l;
 	if (kd_thread_current(eng, &thread) == 0 && kd_kernel_layout(eng, &l) == 0 && l->stack_limit &&
-	    l->stack_base && read_ptr_at(eng, thread + l->stack_limit, &limit) == 0 &&
-	    read_ptr_at(eng, thread + l->stack_base, &base) == 0 && limit < base && base - limit <= 0x1000000) {
+	    l->stack_base && kd_read_pointer(eng, thread + l->stack_limit, &limit) == 0 &&
+	    kd_read_pointer(eng, thread + l->stack_base, &base) == 0 && limit < base && base - limit <= 0x1000000) {
 		*low = limit;
 		*high = base;
 		return 0;

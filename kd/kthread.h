@@ -31,6 +31,15 @@ struct kd_kernel_layout {
  * nor the table knows the build. */
 int kd_kernel_layout(struct kd_engine *eng, const struct kd_kernel_layout **out);
 
+/* x64 control space items: a processor's KPCR, KPRCB and current KTHREAD
+ * (KSPECIAL_REGISTERS is item 2, arch/frames.h). */
+#define KD_X64_CONTROL_KPCR 0
+#define KD_X64_CONTROL_KPRCB 1
+#define KD_X64_CONTROL_KTHREAD 3
+/* The object address an x64 processor's control space item holds;
+ * KD_ENOTFOUND on other machines or when it is unreadable. */
+int kd_processor_object(struct kd_engine *eng, unsigned cpu, unsigned item, uint64_t *v);
+
 /* The thread the user looks at: .thread's when set since the target last
  * ran, else the current processor's. */
 int kd_thread_current(struct kd_engine *eng, uint64_t *thread);

@@ -12,24 +12,28 @@
  */
 #include "kd/stepping.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "arch/disasm.h"
+#include "arch/frames.h"
 #include "kd/command.h"
 #include "kd/expr.h"
 #include "kd/live_target.h"
 #include "kd/stack.h"
 
-#define X86_KSPECIAL 0x2ccu
-#define X86_DR0 (X86_KSPECIAL + 0x10u)
-#define X86_DR7 (X86_KSPECIAL + 0x24u)
-#define X64_KSPECIAL_ITEM 2u
-#define X64_DR0 0x20u
-#define X64_DR7 0x48u
-#define X64_KSPECIAL_HEAD 0x50u /* Cr0..KernelDr7 */
+/* The debug registers in KSPECIAL_REGISTERS (arch/frames.h): x86 at an
+ * offset of control space, x64 in control item 2 (read and written up to
+ * KernelDr7). */
+#define X86_DR0 (KD_X86_CONTROL_SPECIAL_REGISTERS + offsetof(struct kd_x86_special_registers, KernelDr0))
+#define X86_DR7 (KD_X86_CONTROL_SPECIAL_REGISTERS + offsetof(struct kd_x86_special_registers, KernelDr7))
+#define X64_KSPECIAL_ITEM KD_X64_CONTROL_SPECIAL_REGISTERS
+#define X64_DR0 offsetof(struct kd_x64_special_registers, KernelDr0)
+#define X64_DR7 offsetof(struct kd_x64_special_registers, KernelDr7)
+#define X64_KSPECIAL_HEAD offsetof(struct kd_x64_special_registers, GdtrPad) /* Cr0..KernelDr7 */
 
 #define STATUS_BREAKPOINT 0x80000003u
 #define STATUS_SINGLE_STEP 0x80000004u

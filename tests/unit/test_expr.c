@@ -108,12 +108,6 @@ const struct kd_stop_event *kd_engine_last_event(struct kd_engine *eng)
 	return &ev;
 }
 
-struct kd_target *kd_engine_target(struct kd_engine *eng)
-{
-	(void)eng;
-	return NULL;
-}
-
 unsigned kd_engine_cpu(struct kd_engine *eng)
 {
 	(void)eng;
@@ -128,6 +122,15 @@ int kd_thread_current(struct kd_engine *e, uint64_t *thread)
 {
 	*thread = kd_engine_last_event(e)->thread;
 	return 0;
+}
+
+int kd_processor_object(struct kd_engine *e, unsigned cpu, unsigned item, uint64_t *v)
+{
+	(void)e;
+	(void)cpu;
+	(void)item;
+	(void)v;
+	return KD_ENOTFOUND;
 }
 
 int kd_process_current(struct kd_engine *e, uint64_t *process)
