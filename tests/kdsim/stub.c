@@ -134,36 +134,36 @@ static void send_boot_event(struct sim_stub *s)
 	sim_stub_report_symbols(s, mod->path, mod->base, mod->size, mod->checksum, 0);
 }
 
-void sim_stub_print(struct sim_stub *s, const char *text)
+/* A debug-I/O packet: the header, then the text (cut to what a packet
+ * holds); *len gets the text's length for the header's length field. */
+static void send_debug_io(struct sim_stub *s, struct dbgkd_debug_io *io, uint32_t *len, const char *text)
 {
 	uint8_t pkt[KD_PACKET_MAX_SIZE];
+	size_t n = strlen(text);
+	if (n > sizeof pkt - sizeof *io)
+		n = sizeof pkt - sizeof *io;
+	*len = (uint32_t)n;
+	memcpy(pkt, io, sizeof *io);
+	memcpy(pkt + sizeof *io, text, n);
+	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof *io + n);
+}
+
+void sim_stub_print(struct sim_stub *s, const char *text)
+{
 	struct dbgkd_debug_io io;
 	memset(&io, 0, sizeof io);
 	io.ApiNumber = DbgKdPrintStringApi;
-	size_t n = strlen(text);
-	if (n > sizeof pkt - sizeof io)
-		n = sizeof pkt - sizeof io;
-	io.u.PrintString.LengthOfString = (uint32_t)n;
-	memcpy(pkt, &io, sizeof io);
-	memcpy(pkt + sizeof io, text, n);
-	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
+	send_debug_io(s, &io, &io.u.PrintString.LengthOfString, text);
 }
 
 void sim_stub_prompt(struct sim_stub *s, const char *text)
 {
-	uint8_t pkt[KD_PACKET_MAX_SIZE];
 	struct dbgkd_debug_io io;
 	memset(&io, 0, sizeof io);
 	io.ApiNumber = DbgKdGetStringApi;
-	size_t n = strlen(text);
-	if (n > sizeof pkt - sizeof io)
-		n = sizeof pkt - sizeof io;
-	io.u.GetString.LengthOfPromptString = (uint32_t)n;
 	io.u.GetString.LengthOfStringRead = 512;
-	memcpy(pkt, &io, sizeof io);
-	memcpy(pkt + sizeof io, text, n);
 	s->prompting = 1;
-	s->link->ops->send(s->link, KD_PACKET_TYPE_KD_DEBUG_IO, pkt, sizeof io + n);
+	send_debug_io(s, &io, &io.u.GetString.LengthOfPromptString, text);
 }
 
 static void handle_debug_io(struct sim_stub *s, const uint8_t *data, size_t len)
