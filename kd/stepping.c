@@ -755,16 +755,26 @@ static uint32_t first_status(struct kd_engine *eng, struct kd_exec *x, enum kd_r
 	return cont == KD_SX_NOT_HANDLED ? KD_LIVE_EXCEPTION_NOT_HANDLED : KD_LIVE_CONTINUE;
 }
 
+/* Running the target needs a live target that is stopped, and the
+ * execution state. */
+static int stopped_live(struct kd_engine *eng, struct kd_target **t, struct kd_exec **x)
+{
+	*t = kd_engine_target(eng);
+	*x = kd_exec_get(eng);
+	if (!*t || !kd_target_is_live(*t))
+		return KD_ENOTSUP;
+	if (!*x)
+		return KD_ENOMEM;
+	return kd_live_is_stopped(*t) ? 0 : KD_ERUNNING;
+}
+
 int kd_exec_run(struct kd_engine *eng, const struct kd_run_req *req)
 {
-	struct kd_target *t = kd_engine_target(eng);
-	struct kd_exec *x = kd_exec_get(eng);
-	if (!t || !kd_target_is_live(t))
-		return KD_ENOTSUP;
-	if (!x)
-		return KD_ENOMEM;
-	if (!kd_live_is_stopped(t))
-		return KD_ERUNNING;
+	struct kd_target *t;
+	struct kd_exec *x;
+	int prc = stopped_live(eng, &t, &x);
+	if (prc < 0)
+		return prc;
 	kd_exec_resolve(eng);
 	struct run r;
 	memset(&r, 0, sizeof r);
@@ -861,14 +871,11 @@ static int wait_and_run(struct kd_engine *eng, struct kd_exec *x, struct kd_targ
 
 static int resume_other(struct kd_engine *eng, int reboot)
 {
-	struct kd_target *t = kd_engine_target(eng);
-	struct kd_exec *x = kd_exec_get(eng);
-	if (!t || !kd_target_is_live(t))
-		return KD_ENOTSUP;
-	if (!x)
-		return KD_ENOMEM;
-	if (!kd_live_is_stopped(t))
-		return KD_ERUNNING;
+	struct kd_target *t;
+	struct kd_exec *x;
+	int prc = stopped_live(eng, &t, &x);
+	if (prc < 0)
+		return prc;
 	int was_running = x->running;
 	x->running = 1;
 	kd_live_set_module_hook(t, module_hook, eng);
