@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,18 +20,6 @@
 #include "proto/kd_describe.h"
 #include "proto/kdnet_decoder.h"
 
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 #define KD_PCAP_MAX_GUNZIP (4096ull << 20)
 
 /* A gzip file decompressed into an anonymous temporary file, which
@@ -43,13 +30,13 @@ static FILE *gunzip_to_tmp(const char *path, char *err, size_t errlen)
 		err[0] = '\0';
 	gzFile gz = gzopen(path, "rb");
 	if (!gz) {
-		fail(KD_EIO, err, errlen, "cannot open %s: %s", path, strerror(errno));
+		kd_fail(err, errlen, KD_EIO, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	FILE *tmp = tmpfile();
 	if (!tmp) {
 		gzclose(gz);
-		fail(KD_EIO, err, errlen, "cannot create a temporary file: %s", strerror(errno));
+		kd_fail(err, errlen, KD_EIO, "cannot create a temporary file: %s", strerror(errno));
 		return NULL;
 	}
 	char buf[65536];
@@ -58,13 +45,13 @@ static FILE *gunzip_to_tmp(const char *path, char *err, size_t errlen)
 	while ((n = gzread(gz, buf, sizeof buf)) > 0) {
 		/* a decompression bomb must not fill the disk */
 		if ((total += (uint64_t)n) > KD_PCAP_MAX_GUNZIP) {
-			fail(KD_EFORMAT, err, errlen, "%s: decompresses to more than %u MiB", path,
+			kd_fail(err, errlen, KD_EFORMAT, "%s: decompresses to more than %u MiB", path,
 			     (unsigned)(KD_PCAP_MAX_GUNZIP >> 20));
 			n = -1;
 			break;
 		}
 		if (fwrite(buf, 1, (size_t)n, tmp) != (size_t)n) {
-			fail(KD_EIO, err, errlen, "cannot write a temporary file: %s", strerror(errno));
+			kd_fail(err, errlen, KD_EIO, "cannot write a temporary file: %s", strerror(errno));
 			n = -1;
 			break;
 		}
@@ -73,7 +60,7 @@ static FILE *gunzip_to_tmp(const char *path, char *err, size_t errlen)
 		int zerr = 0;
 		const char *msg = gzerror(gz, &zerr);
 		if (zerr != Z_OK || !err || !*err)
-			fail(KD_EFORMAT, err, errlen, "%s: corrupt gzip data (%s)", path, zerr != Z_OK ? msg : "read error");
+			kd_fail(err, errlen, KD_EFORMAT, "%s: corrupt gzip data (%s)", path, zerr != Z_OK ? msg : "read error");
 		gzclose(gz);
 		fclose(tmp);
 		return NULL;
@@ -221,7 +208,7 @@ int kd_capture_each_udp(const char *path, kd_capture_fn fn, void *user, char *er
 		pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
 	}
 	if (!pc)
-		return fail(errno == ENOENT ? KD_EIO : KD_EFORMAT, err, errlen, "%s: not a readable pcap/pcapng capture: %s",
+		return kd_fail(err, errlen, errno == ENOENT ? KD_EIO : KD_EFORMAT, "%s: not a readable pcap/pcapng capture: %s",
 		            path, perr);
 	int dlt = pcap_datalink(pc);
 	struct pcap_pkthdr *h;
@@ -237,7 +224,7 @@ int kd_capture_each_udp(const char *path, kd_capture_fn fn, void *user, char *er
 		rc = fn(user, &d);
 	}
 	if (rc == 0 && r == PCAP_ERROR)
-		rc = fail(KD_EFORMAT, err, errlen, "%s: %s", path, pcap_geterr(pc));
+		rc = kd_fail(err, errlen, KD_EFORMAT, "%s: %s", path, pcap_geterr(pc));
 	pcap_close(pc);
 	return rc;
 }
@@ -341,7 +328,7 @@ int kd_decode_pcap_stats(const char *path, const uint8_t key[32], FILE *out, str
 {
 	struct decode_ctx *c = calloc(1, sizeof *c);
 	if (!c)
-		return fail(KD_ENOMEM, err, errlen, "out of memory");
+		return kd_fail(err, errlen, KD_ENOMEM, "out of memory");
 	memset(st, 0, sizeof *st);
 	kdnet_decoder_init(&c->dec, key);
 	c->st = st;
@@ -362,14 +349,14 @@ int kd_decode_pcap_stats(const char *path, const uint8_t key[32], FILE *out, str
 	        st->datagrams, st->authenticated, st->rejected, st->auth_failures, st->malformed, st->no_key,
 	        st->bad_version, st->kd_packets, st->bad_checksums, st->handshakes);
 	if (st->datagrams == 0)
-		return fail(KD_ENOTFOUND, err, errlen, "%s: no KDNET datagrams in %lu UDP datagrams", path, st->udp);
+		return kd_fail(err, errlen, KD_ENOTFOUND, "%s: no KDNET datagrams in %lu UDP datagrams", path, st->udp);
 	if (st->auth_failures && st->auth_failures == st->datagrams - st->no_key)
-		return fail(KD_EAUTH, err, errlen, "no KDNET datagram authenticates: wrong key?");
+		return kd_fail(err, errlen, KD_EAUTH, "no KDNET datagram authenticates: wrong key?");
 	if (st->bad_version)
-		return fail(KD_EPROTO, err, errlen, "%lu datagrams use a KDNET protocol version kd does not speak",
+		return kd_fail(err, errlen, KD_EPROTO, "%lu datagrams use a KDNET protocol version kd does not speak",
 		            st->bad_version);
 	if (st->rejected)
-		return fail(st->auth_failures ? KD_EAUTH : KD_EFORMAT, err, errlen,
+		return kd_fail(err, errlen, st->auth_failures ? KD_EAUTH : KD_EFORMAT,
 		            "%lu of %lu KDNET datagrams rejected", st->rejected, st->datagrams);
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include "kd/bytes.h"
 #include "kd/dump_file.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +16,6 @@
 static int in_file(const struct kd_dump *d, uint64_t off, uint64_t len)
 {
 	return off <= d->size && len <= d->size - off;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return KD_EFORMAT;
 }
 
 static int add_run(struct kd_dump *d, size_t *cap, uint64_t base, uint64_t pages, uint64_t off)
@@ -71,7 +58,7 @@ static int parse_runs(struct kd_dump *d, char *err, size_t errlen)
 	size_t first = d->is64 ? 16 : 8, each = d->is64 ? 16 : 8;
 	uint32_t max = (uint32_t)((DH64_PHYS_BLOCK_SIZE - first) / each);
 	if (nruns > max)
-		return fail(err, errlen, "corrupt dump: %u physical memory runs (at most %u fit in the header)", nruns, max);
+		return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: %u physical memory runs (at most %u fit in the header)", nruns, max);
 	uint64_t off = d->header_size;
 	size_t cap = 0;
 	for (uint32_t i = 0; i < nruns; i++) {
@@ -81,7 +68,7 @@ static int parse_runs(struct kd_dump *d, char *err, size_t errlen)
 		if (count == 0)
 			continue;
 		if (base > (1ull << 40) || count > (d->size - off) / KD_DUMP_PAGE)
-			return fail(err, errlen, "corrupt dump: physical memory run %u (page %llx, %llx pages) extends past the end of the file",
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: physical memory run %u (page %llx, %llx pages) extends past the end of the file",
 			            i, (unsigned long long)base, (unsigned long long)count);
 		int rc = add_run(d, &cap, base, count, off);
 		if (rc < 0)
@@ -99,10 +86,10 @@ static int parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 {
 	size_t h = d->header_size;
 	if (!in_file(d, h, d->is64 ? BMP64_BITMAP : BMP32_BITMAP))
-		return fail(err, errlen, "truncated dump: the bitmap header at %#zx is past the end of the file", h);
+		return kd_fail(err, errlen, KD_EFORMAT, "truncated dump: the bitmap header at %#zx is past the end of the file", h);
 	const uint8_t *s = d->data + h;
 	if ((memcmp(s, "SDMP", 4) && memcmp(s, "FDMP", 4) && memcmp(s, "DMP", 3)) || memcmp(s + 4, "DUMP", 4))
-		return fail(err, errlen, "corrupt dump: bad bitmap header signature");
+		return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: bad bitmap header signature");
 	memcpy(d->bitmap_signature, s, 4);
 	uint64_t first, bits, bitmap_off;
 	if (d->is64) {
@@ -118,10 +105,10 @@ static int parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 	d->bitmap_bits = bits;
 	uint64_t bytes = bits / 8 + (bits % 8 != 0);
 	if (bits > (uint64_t)d->size * 8 || !in_file(d, bitmap_off, bytes))
-		return fail(err, errlen, "corrupt dump: bitmap of %llu pages extends past the end of the file",
+		return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: bitmap of %llu pages extends past the end of the file",
 		            (unsigned long long)bits);
 	if (first > d->size)
-		return fail(err, errlen, "corrupt dump: first page offset %#llx is past the end of the file",
+		return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: first page offset %#llx is past the end of the file",
 		            (unsigned long long)first);
 	const uint8_t *bm = d->data + bitmap_off;
 	uint64_t off = first;
@@ -140,7 +127,7 @@ static int parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 			i++;
 		uint64_t count = i - start;
 		if (count > (d->size - off) / KD_DUMP_PAGE)
-			return fail(err, errlen, "corrupt dump: bitmap page data (page %llx) extends past the end of the file",
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: bitmap page data (page %llx) extends past the end of the file",
 			            (unsigned long long)start);
 		int rc = add_run(d, &cap, start, count, off);
 		if (rc < 0)
@@ -187,7 +174,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	size_t h = d->header_size;
 	size_t tsize = d->is64 ? TD64_SIZE : TD32_SIZE;
 	if (!in_file(d, h, tsize))
-		return fail(err, errlen, "truncated dump: the triage header at %#zx is past the end of the file", h);
+		return kd_fail(err, errlen, KD_EFORMAT, "truncated dump: the triage header at %#zx is past the end of the file", h);
 	const uint8_t *t = d->data + h;
 	d->triage = 1;
 	d->triage_offset = h;
@@ -204,7 +191,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	d->top_of_stack = d->is64 ? kd_le64(t + TD64_TOP_OF_STACK) : kd_le32(t + TD32_TOP_OF_STACK);
 	if (stack_size) {
 		if (!in_file(d, stack_off, stack_size))
-			return fail(err, errlen, "corrupt dump: the triage call stack (%#x bytes at %#x) extends past the end of the file",
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: the triage call stack (%#x bytes at %#x) extends past the end of the file",
 			            stack_size, stack_off);
 		d->stack_size = stack_size;
 		if ((rc = add_vblock(d, &cap, d->top_of_stack, stack_off, stack_size)) < 0)
@@ -215,7 +202,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	uint32_t dp_size = kd_le32(t + (d->is64 ? TD64_DATA_PAGE_SIZE : TD32_DATA_PAGE_SIZE));
 	if (dp_addr && dp_size) {
 		if (!in_file(d, dp_off, dp_size))
-			return fail(err, errlen, "corrupt dump: the triage data page extends past the end of the file");
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: the triage data page extends past the end of the file");
 		if ((rc = add_vblock(d, &cap, dp_addr, dp_off, dp_size)) < 0)
 			return rc;
 	}
@@ -223,7 +210,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	uint32_t kd_size = kd_le32(t + (d->is64 ? TD64_DEBUGGER_DATA_SIZE : TD32_DEBUGGER_DATA_SIZE));
 	if (kd_off && kd_size) {
 		if (!in_file(d, kd_off, kd_size))
-			return fail(err, errlen, "corrupt dump: the triage debugger data extends past the end of the file");
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: the triage debugger data extends past the end of the file");
 		d->kdbg_size = kd_size < sizeof d->kdbg ? kd_size : sizeof d->kdbg;
 		memcpy(d->kdbg, d->data + kd_off, d->kdbg_size);
 		if (d->kddebugger_data && (rc = add_vblock(d, &cap, d->kddebugger_data, kd_off, kd_size)) < 0)
@@ -234,14 +221,14 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	size_t bsize = d->is64 ? TD64_BLOCK_SIZE : TD32_BLOCK_SIZE;
 	if (nblocks) {
 		if (nblocks > d->size / bsize || !in_file(d, blocks, (uint64_t)nblocks * bsize))
-			return fail(err, errlen, "corrupt dump: %u triage data blocks at %#x extend past the end of the file",
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: %u triage data blocks at %#x extend past the end of the file",
 			            nblocks, blocks);
 		for (uint32_t i = 0; i < nblocks; i++) {
 			const uint8_t *b = d->data + blocks + i * bsize;
 			uint64_t addr = d->is64 ? kd_le64(b) : kd_le32(b);
 			uint32_t off = kd_le32(b + (d->is64 ? 8 : 4)), size = kd_le32(b + (d->is64 ? 12 : 8));
 			if (!in_file(d, off, size))
-				return fail(err, errlen, "corrupt dump: triage data block %u (%#x bytes at %#x) extends past the end of the file",
+				return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: triage data block %u (%#x bytes at %#x) extends past the end of the file",
 				            i, size, off);
 			if ((rc = add_vblock(d, &cap, addr, off, size)) < 0)
 				return rc;
@@ -253,7 +240,7 @@ static int parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	size_t dsize = d->is64 ? TD64_DRIVER_SIZE : TD32_DRIVER_SIZE;
 	if (dc) {
 		if (dc > d->size / dsize || !in_file(d, dl, (uint64_t)dc * dsize))
-			return fail(err, errlen, "corrupt dump: the triage driver list (%u entries at %#x) extends past the end of the file",
+			return kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: the triage driver list (%u entries at %#x) extends past the end of the file",
 			            dc, dl);
 		d->driver_list = dl;
 		d->driver_count = dc;
@@ -401,19 +388,19 @@ int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *er
 {
 	*out = NULL;
 	if (len < 8)
-		return fail(err, errlen, "not a crash dump: the file has only %zu bytes", len);
+		return kd_fail(err, errlen, KD_EFORMAT, "not a crash dump: the file has only %zu bytes", len);
 	int is64;
 	if (!memcmp(buf, "PAGEDU64", 8))
 		is64 = 1;
 	else if (!memcmp(buf, "PAGEDUMP", 8))
 		is64 = 0;
 	else if (!memcmp(buf, "MDMP", 4))
-		return fail(err, errlen, "not a kernel crash dump: this is a user-mode minidump (MDMP)");
+		return kd_fail(err, errlen, KD_EFORMAT, "not a kernel crash dump: this is a user-mode minidump (MDMP)");
 	else
-		return fail(err, errlen, "not a kernel crash dump: no PAGEDUMP or PAGEDU64 signature");
+		return kd_fail(err, errlen, KD_EFORMAT, "not a kernel crash dump: no PAGEDUMP or PAGEDU64 signature");
 	size_t hsize = is64 ? DH64_SIZE : DH32_SIZE;
 	if (len < hsize)
-		return fail(err, errlen, "truncated dump: %zu bytes, the %s header alone needs %#zx",
+		return kd_fail(err, errlen, KD_EFORMAT, "truncated dump: %zu bytes, the %s header alone needs %#zx",
 		            len, is64 ? "PAGEDU64" : "PAGEDUMP", hsize);
 	struct kd_dump *d = calloc(1, sizeof *d);
 	if (!d)
@@ -427,13 +414,13 @@ int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *er
 	uint32_t machine = kd_le32(buf + (is64 ? DH64_MACHINE : DH32_MACHINE));
 	int rc;
 	if (machine != (is64 ? KD_MACHINE_AMD64 : KD_MACHINE_I386)) {
-		rc = fail(err, errlen, "unsupported dump: machine type %#x in a %s header", machine,
+		rc = kd_fail(err, errlen, KD_EFORMAT, "unsupported dump: machine type %#x in a %s header", machine,
 		          is64 ? "PAGEDU64" : "PAGEDUMP");
 		goto bad;
 	}
 	d->machine = machine;
 	if (d->processors == 0 || d->processors > 4096) {
-		rc = fail(err, errlen, "corrupt dump: %u processors", d->processors);
+		rc = kd_fail(err, errlen, KD_EFORMAT, "corrupt dump: %u processors", d->processors);
 		goto bad;
 	}
 	switch (d->dump_type) {
@@ -453,7 +440,7 @@ int kd_dump_parse(const uint8_t *buf, size_t len, struct kd_dump **out, char *er
 		rc = 0;
 		break;
 	default:
-		rc = fail(err, errlen, "unsupported dump type %u", d->dump_type);
+		rc = kd_fail(err, errlen, KD_EFORMAT, "unsupported dump type %u", d->dump_type);
 		break;
 	}
 	if (rc < 0) {

@@ -4,7 +4,6 @@
  */
 #include "proto/kdnet.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,18 +15,6 @@
 #include "kd/error.h"
 
 static const uint8_t kdnet_magic[4] = { 'M', 'D', 'B', 'G' };
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 /* Truncated HMAC-SHA256 keyed with the NOT-ed control key over the header
  * and the plaintext. */
@@ -89,30 +76,30 @@ int kdnet_open(const uint8_t *dgram, size_t len, const uint8_t control_key[32], 
 	uint8_t tag[KDNET_TAG_SIZE];
 
 	if (len < KDNET_HEADER_SIZE || memcmp(dgram, kdnet_magic, 4) != 0)
-		return fail(KD_EFORMAT, err, errlen, "not a KDNET datagram (no MDBG magic)");
+		return kd_fail(err, errlen, KD_EFORMAT, "not a KDNET datagram (no MDBG magic)");
 	if (dgram[4] != KDNET_VERSION)
-		return fail(KD_EPROTO, err, errlen, "KDNET protocol version %u is not supported (kd speaks version %u)",
+		return kd_fail(err, errlen, KD_EPROTO, "KDNET protocol version %u is not supported (kd speaks version %u)",
 		            dgram[4], KDNET_VERSION);
 	if (dgram[5] != KDNET_CHANNEL_DATA && dgram[5] != KDNET_CHANNEL_CONTROL)
-		return fail(KD_EFORMAT, err, errlen, "KDNET datagram on unknown channel %u", dgram[5]);
+		return kd_fail(err, errlen, KD_EFORMAT, "KDNET datagram on unknown channel %u", dgram[5]);
 	if (len < KDNET_OVERHEAD + 16)
-		return fail(KD_EFORMAT, err, errlen, "truncated KDNET datagram (%zu bytes)", len);
+		return kd_fail(err, errlen, KD_EFORMAT, "truncated KDNET datagram (%zu bytes)", len);
 	size_t clen = len - KDNET_OVERHEAD;
 	if (clen % 16)
-		return fail(KD_EFORMAT, err, errlen, "KDNET datagram of %zu bytes: ciphertext is not whole AES blocks", len);
+		return kd_fail(err, errlen, KD_EFORMAT, "KDNET datagram of %zu bytes: ciphertext is not whole AES blocks", len);
 	if (clen > plain_cap)
-		return fail(KD_EFORMAT, err, errlen, "KDNET datagram of %zu bytes is too large", len);
+		return kd_fail(err, errlen, KD_EFORMAT, "KDNET datagram of %zu bytes is too large", len);
 	if (!enc_key)
-		return fail(KD_EAUTH, err, errlen, "KDNET data packet before the handshake: no data key yet");
+		return kd_fail(err, errlen, KD_EAUTH, "KDNET data packet before the handshake: no data key yet");
 
 	const uint8_t *rtag = dgram + len - KDNET_TAG_SIZE;
 	if (kdnet_cbc(0, enc_key, rtag, dgram + KDNET_HEADER_SIZE, clen, plain) < 0)
-		return fail(KD_EIO, err, errlen, "AES decryption failed");
+		return kd_fail(err, errlen, KD_EIO, "AES decryption failed");
 	if (kdnet_tag(control_key, dgram, plain, clen, tag) < 0)
-		return fail(KD_EIO, err, errlen, "HMAC computation failed");
+		return kd_fail(err, errlen, KD_EIO, "HMAC computation failed");
 	if (CRYPTO_memcmp(tag, rtag, KDNET_TAG_SIZE) != 0) {
 		OPENSSL_cleanse(plain, clen);
-		return fail(KD_EAUTH, err, errlen, "KDNET datagram fails authentication (wrong key or altered packet)");
+		return kd_fail(err, errlen, KD_EAUTH, "KDNET datagram fails authentication (wrong key or altered packet)");
 	}
 
 	uint64_t word = 0;
@@ -126,9 +113,9 @@ int kdnet_open(const uint8_t *dgram, size_t len, const uint8_t control_key[32], 
 	f->plain = plain;
 	f->plain_len = clen;
 	if (f->direction != KDNET_DIR_TARGET && f->direction != KDNET_DIR_HOST)
-		return fail(KD_EFORMAT, err, errlen, "KDNET datagram with unknown direction %u", f->direction);
+		return kd_fail(err, errlen, KD_EFORMAT, "KDNET datagram with unknown direction %u", f->direction);
 	if (KDNET_WORD_SIZE + (size_t)f->pad > clen)
-		return fail(KD_EFORMAT, err, errlen, "KDNET datagram with %u filler bytes in %zu", f->pad, clen);
+		return kd_fail(err, errlen, KD_EFORMAT, "KDNET datagram with %u filler bytes in %zu", f->pad, clen);
 	f->payload = plain + KDNET_WORD_SIZE;
 	f->payload_len = clen - KDNET_WORD_SIZE - f->pad;
 	return 0;

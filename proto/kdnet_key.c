@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,6 @@ static int digit36(int c)
 	return -1;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return KD_EINVAL;
-}
-
 int kdnet_key_parse(const char *text, uint8_t key[KDNET_KEY_SIZE], char *err, size_t errlen)
 {
 	uint64_t parts[4];
@@ -45,24 +32,24 @@ int kdnet_key_parse(const char *text, uint8_t key[KDNET_KEY_SIZE], char *err, si
 	int n = 0;
 
 	if (!text || !*text)
-		return fail(err, errlen, "KDNET key is empty (expected four base-36 numbers a.b.c.d)");
+		return kd_fail(err, errlen, KD_EINVAL, "KDNET key is empty (expected four base-36 numbers a.b.c.d)");
 	for (;;) {
 		if (n == 4)
-			return fail(err, errlen, "KDNET key has more than four parts (expected a.b.c.d)");
+			return kd_fail(err, errlen, KD_EINVAL, "KDNET key has more than four parts (expected a.b.c.d)");
 		if (*p == '.' || *p == '\0')
-			return fail(err, errlen, "KDNET key part %d is empty (expected a.b.c.d)", n + 1);
+			return kd_fail(err, errlen, KD_EINVAL, "KDNET key part %d is empty (expected a.b.c.d)", n + 1);
 		uint64_t v = 0;
 		for (; *p && *p != '.'; p++) {
 			int d = digit36((unsigned char)*p);
 			if (d < 0) {
 				if (isprint((unsigned char)*p))
-					return fail(err, errlen, "KDNET key part %d has '%c', not a base-36 digit (0-9, a-z)",
+					return kd_fail(err, errlen, KD_EINVAL, "KDNET key part %d has '%c', not a base-36 digit (0-9, a-z)",
 					            n + 1, *p);
-				return fail(err, errlen, "KDNET key part %d has byte 0x%02x, not a base-36 digit (0-9, a-z)",
+				return kd_fail(err, errlen, KD_EINVAL, "KDNET key part %d has byte 0x%02x, not a base-36 digit (0-9, a-z)",
 				            n + 1, (unsigned char)*p);
 			}
 			if (v > (UINT64_MAX - (uint64_t)d) / 36)
-				return fail(err, errlen, "KDNET key part %d is larger than 64 bits", n + 1);
+				return kd_fail(err, errlen, KD_EINVAL, "KDNET key part %d is larger than 64 bits", n + 1);
 			v = v * 36 + (uint64_t)d;
 		}
 		parts[n++] = v;
@@ -71,7 +58,7 @@ int kdnet_key_parse(const char *text, uint8_t key[KDNET_KEY_SIZE], char *err, si
 		p++; /* the dot */
 	}
 	if (n != 4)
-		return fail(err, errlen, "KDNET key has %d part%s, expected four (a.b.c.d)", n, n == 1 ? "" : "s");
+		return kd_fail(err, errlen, KD_EINVAL, "KDNET key has %d part%s, expected four (a.b.c.d)", n, n == 1 ? "" : "s");
 	for (int i = 0; i < 4; i++)
 		for (int b = 0; b < 8; b++)
 			key[i * 8 + b] = (uint8_t)(parts[i] >> (8 * b));
@@ -100,7 +87,7 @@ int kdnet_key_from_file(const char *path, uint8_t key[KDNET_KEY_SIZE], char *err
 	fclose(f);
 	if (!got) {
 		OPENSSL_cleanse(line, sizeof line);
-		return fail(err, errlen, "KDNET key file %s is empty", path);
+		return kd_fail(err, errlen, KD_EINVAL, "KDNET key file %s is empty", path);
 	}
 	rstrip(line);
 	const char *start = line;
@@ -115,7 +102,7 @@ int kdnet_key_from_env(const char *name, uint8_t key[KDNET_KEY_SIZE], char *err,
 {
 	const char *v = getenv(name);
 	if (!v || !*v)
-		return fail(err, errlen, "no KDNET key: environment variable %s is not set", name);
+		return kd_fail(err, errlen, KD_EINVAL, "no KDNET key: environment variable %s is not set", name);
 	char buf[512];
 	snprintf(buf, sizeof buf, "%s", v);
 	rstrip(buf);
