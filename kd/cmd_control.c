@@ -84,13 +84,19 @@ void kd_report_connected(struct kd_engine *eng)
 	          machine_name(v.machine), v.machine == KD_MACHINE_AMD64 ? "TRUE" : "FALSE");
 	kd_printf(eng, "Kernel Debugger connection established.\n");
 	cmd_vertarget(eng, "vertarget", "");
-	/* A target that was already running sends no module events: its
-	 * modules come from PsLoadedModuleList, as WinDbg loads them. */
+}
+
+int kd_attach_modules(struct kd_engine *eng)
+{
+	struct kd_version v;
 	size_t n;
-	if (kd_engine_module_count(eng) == 0 && v.ps_loaded_module_list &&
-	    kd_symbols_walk_module_list(eng, v.ps_loaded_module_list, &n) < 0)
+	int rc = kd_engine_version(eng, &v);
+	if (rc < 0 || kd_engine_module_count(eng) || !v.ps_loaded_module_list)
+		return rc;
+	if ((rc = kd_symbols_walk_module_list(eng, v.ps_loaded_module_list, &n)) < 0)
 		kd_eprintf(eng, "Unable to read the loaded module list at %s\n",
 		           kd_format_addr(eng, v.ps_loaded_module_list, (char[20]){ 0 }));
+	return rc;
 }
 
 int kd_run_until_stop(struct kd_engine *eng)

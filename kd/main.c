@@ -180,6 +180,7 @@ static int attach(struct frontend *fe)
 		return rc;
 	}
 	kd_report_connected(fe->eng);
+	kd_attach_modules(fe->eng);
 	kd_report_stop(fe->eng);
 	return 0;
 }
