@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "arch/regs.h"
-#include "kd/error.h"
+#include "base/error.h"
 
 static int open_cs(enum kd_machine m, csh *h)
 {

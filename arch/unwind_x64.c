@@ -21,8 +21,8 @@
 
 #include <string.h>
 
-#include "kd/bytes.h"
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 
 #define MAX_CHAIN 32
 #define REG_RSP 4

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 #define PFN_MASK_64 0x000ffffffffff000ull
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/dbgkd.h"
 
 /* A bounded line being built; output past the end is dropped. */

@@ -19,7 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/kd_describe.h"
 #include "proto/kd_packet.h"
 #include "proto/kdnet.h"

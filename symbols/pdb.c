@@ -3,7 +3,7 @@
  * optional debug streams), publics/globals hash tables, module symbols and
  * the sorted address index.
  */
-#include "kd/bytes.h"
+#include "base/bytes.h"
 #include "symbols/pdb.h"
 
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/msf.h"
 
 #define GSI_BUCKETS 4096

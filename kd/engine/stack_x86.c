@@ -1,0 +1,645 @@
+/*
+ * The x86 half of the stack walk: unwind one frame the way the kernel's
+ * code and its PDB describe it, in this order of trust:
+ *   - the old FPO record says the frame is a trap handler (the caller's
+ *     registers are the KTRAP_FRAME at EBP) or a task gate (they are the
+ *     previous task's TSS, KiTrap08's double fault); trap handlers are
+ *     also known by name when the PDB has no such record;
+ *   - a FrameData (FPO v2) record: its postfix program computes the
+ *     caller's EIP, ESP, EBP and saved registers;
+ *   - an old FPO record (of the PDB, or of the image's debug directory
+ *     in older kernels) of a frame-pointer-omitted function: saved
+ *     registers and locals sit between ESP and the return address;
+ *   - otherwise the EBP chain ([ebp] the caller's EBP, [ebp+4] the return
+ *     address), flagged KD_FRAME_NO_INFO when the module has no PDB.
+ * Where a computed return-address slot holds nothing that looks like one,
+ * the next few stack slots are searched (".raSearch"), as DIA does.
+ *
+ * ChildEBP (frame->fp) is the frame's EBP for EBP frames and the "virtual
+ * frame pointer" (return-address slot - 4) for FPO frames: both are the
+ * caller's ESP - 8, which is how WinDbg's column reads.
+ */
+#include "kd/engine/stack.h"
+#include "kd/engine/x86_tss.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/frames.h"
+#include "base/bytes.h"
+#include "symbols/pdb.h"
+#include "symbols/pe.h"
+#include "kd/engine/symbols.h"
+
+#define X86_KGDT_TSS 0x28
+#define X86_KGDT_DF_TSS 0x50
+
+/* FPO_DATA cbFrame values. */
+#define FPO_FRAME_FPO 0
+#define FPO_FRAME_TRAP 1
+#define FPO_FRAME_TSS 2
+#define FPO_FRAME_NONFPO 3
+
+/* How far .raSearch looks past the computed slot (dwords). */
+#define RA_SEARCH_WORDS 64
+
+/* --- the FrameData program evaluator -------------------------------------- */
+
+#define FD_STACK 32
+#define FD_TOKEN 32
+
+struct fd_item {
+	int is_var;      /* a name not yet read (left side of =) */
+	char name[FD_TOKEN];
+	uint32_t value;
+};
+
+static int fd_reg_index(const char *name)
+{
+	static const char *const regs[KD_X86_FD_NREGS] = {
+		"$eax", "$ecx", "$edx", "$ebx", "$esp", "$ebp", "$esi", "$edi", "$eip",
+	};
+	for (int i = 0; i < KD_X86_FD_NREGS; i++)
+		if (strcmp(name, regs[i]) == 0)
+			return i;
+	/* CodeView register numbers (CV_REG_EAX 17 .. CV_REG_EDI 24, EIP 33). */
+	if (name[0] == '$' && name[1] >= '0' && name[1] <= '9') {
+		unsigned n = 0;
+		for (const char *p = name + 1; *p; p++) {
+			if (*p < '0' || *p > '9' || n > 1000)
+				return -1;
+			n = n * 10 + (unsigned)(*p - '0');
+		}
+		if (n >= 17 && n <= 24)
+			return (int)(n - 17);
+		if (n == 33)
+			return KD_X86_FD_EIP;
+	}
+	return -1;
+}
+
+static int fd_temp_index(const char *name)
+{
+	if (name[0] == '$' && name[1] == 'T' && name[2] >= '0' && name[2] <= '9' && !name[3])
+		return name[2] - '0';
+	return -1;
+}
+
+static int fd_ra_search(struct kd_x86_fd_env *env, uint32_t *out)
+{
+	uint32_t start = env->reg[KD_X86_FD_ESP] + env->cb_callee_params + env->cb_locals + env->cb_saved_regs;
+	if (!env->ra_search) {
+		*out = start;
+		return 0;
+	}
+	return env->ra_search(env->ctx, start, out);
+}
+
+/* The value of a name. */
+static int fd_lookup(struct kd_x86_fd_env *env, const char *name, uint32_t *v, uint32_t *ra, int *have_ra)
+{
+	int i;
+	if ((i = fd_temp_index(name)) >= 0) {
+		if (!(env->t_set & (1u << i)))
+			return KD_EINVAL;
+		*v = env->t[i];
+		return 0;
+	}
+	if ((i = fd_reg_index(name)) >= 0) {
+		*v = env->reg[i];
+		return 0;
+	}
+	if (strcmp(name, ".raSearch") == 0 || strcmp(name, ".raSearchStart") == 0) {
+		if (!*have_ra) {
+			int rc = fd_ra_search(env, ra);
+			if (rc < 0)
+				return rc;
+			*have_ra = 1;
+		}
+		*v = *ra;
+		return 0;
+	}
+	if (strcmp(name, ".cbLocals") == 0)
+		*v = env->cb_locals;
+	else if (strcmp(name, ".cbParams") == 0)
+		*v = env->cb_params;
+	else if (strcmp(name, ".cbSavedRegs") == 0)
+		*v = env->cb_saved_regs;
+	else if (strcmp(name, ".cbCalleeParams") == 0)
+		*v = env->cb_callee_params;
+	else
+		return KD_EINVAL;
+	return 0;
+}
+
+static int fd_value(struct kd_x86_fd_env *env, const struct fd_item *it, uint32_t *v, uint32_t *ra, int *have_ra)
+{
+	if (!it->is_var) {
+		*v = it->value;
+		return 0;
+	}
+	return fd_lookup(env, it->name, v, ra, have_ra);
+}
+
+/* Registers assigned by the program go to a separate set so that a later
+ * read of $esp in the same program still sees the frame's own value, as
+ * the compilers' programs expect ("$eip $T0 ^ = $esp $T0 4 + =" reads
+ * $T0, never the new $esp). */
+int kd_x86_fd_eval(const char *program, size_t len, struct kd_x86_fd_env *env)
+{
+	struct fd_item st[FD_STACK];
+	size_t sp = 0, i = 0;
+	uint32_t out[KD_X86_FD_NREGS];
+	unsigned out_set = 0;
+	uint32_t ra = 0;
+	int have_ra = 0;
+	while (i < len && program[i]) {
+		if (program[i] == ' ' || program[i] == '\t' || program[i] == '\n' || program[i] == '\r') {
+			i++;
+			continue;
+		}
+		char tok[FD_TOKEN];
+		size_t n = 0;
+		while (i < len && program[i] && program[i] != ' ' && program[i] != '\t'
+		       && program[i] != '\n' && program[i] != '\r') {
+			if (n + 1 >= sizeof tok)
+				return KD_EFORMAT;
+			tok[n++] = program[i++];
+		}
+		tok[n] = '\0';
+		if (n == 1 && strchr("+-*/%@^=", tok[0])) {
+			char op = tok[0];
+			if (op == '^') {
+				uint32_t a, v;
+				if (sp < 1)
+					return KD_EFORMAT;
+				int rc = fd_value(env, &st[sp - 1], &a, &ra, &have_ra);
+				if (rc < 0)
+					return rc;
+				if (!env->read || (rc = env->read(env->ctx, a, &v)) < 0)
+					return rc < 0 ? rc : KD_EUNREADABLE;
+				st[sp - 1] = (struct fd_item){ .value = v };
+				continue;
+			}
+			if (sp < 2)
+				return KD_EFORMAT;
+			struct fd_item *l = &st[sp - 2], *r = &st[sp - 1];
+			uint32_t b, a;
+			int rc = fd_value(env, r, &b, &ra, &have_ra);
+			if (rc < 0)
+				return rc;
+			if (op == '=') {
+				int k;
+				if (!l->is_var)
+					return KD_EFORMAT;
+				if ((k = fd_temp_index(l->name)) >= 0) {
+					env->t[k] = b;
+					env->t_set |= 1u << k;
+				} else if ((k = fd_reg_index(l->name)) >= 0) {
+					out[k] = b;
+					out_set |= 1u << k;
+				} else {
+					return KD_EINVAL;
+				}
+				sp -= 2;
+				continue;
+			}
+			if ((rc = fd_value(env, l, &a, &ra, &have_ra)) < 0)
+				return rc;
+			uint32_t v;
+			switch (op) {
+			case '+': v = a + b; break;
+			case '-': v = a - b; break;
+			case '*': v = a * b; break;
+			case '/': if (!b) return KD_EINVAL; v = a / b; break;
+			case '%': if (!b) return KD_EINVAL; v = a % b; break;
+			default: /* '@': align down to a power of two */
+				if (!b || (b & (b - 1)))
+					return KD_EINVAL;
+				v = a & ~(b - 1);
+				break;
+			}
+			sp--;
+			st[sp - 1] = (struct fd_item){ .value = v };
+			continue;
+		}
+		if (sp >= FD_STACK)
+			return KD_EFORMAT;
+		struct fd_item *it = &st[sp++];
+		memset(it, 0, sizeof *it);
+		if (tok[0] == '$' || tok[0] == '.') {
+			it->is_var = 1;
+			memcpy(it->name, tok, n + 1);
+			continue;
+		}
+		/* Numbers: decimal, or hex with 0x; a leading '-' negates. */
+		const char *p = tok;
+		int neg = *p == '-';
+		if (neg)
+			p++;
+		unsigned base = 10;
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			base = 16;
+			p += 2;
+		}
+		if (!*p)
+			return KD_EFORMAT;
+		uint32_t v = 0;
+		for (; *p; p++) {
+			unsigned d;
+			if (*p >= '0' && *p <= '9')
+				d = (unsigned)(*p - '0');
+			else if (base == 16 && *p >= 'a' && *p <= 'f')
+				d = (unsigned)(*p - 'a' + 10);
+			else if (base == 16 && *p >= 'A' && *p <= 'F')
+				d = (unsigned)(*p - 'A' + 10);
+			else
+				return KD_EFORMAT;
+			v = v * base + d;
+		}
+		it->value = neg ? 0u - v : v;
+	}
+	if (sp != 0)
+		return KD_EFORMAT;
+	for (int k = 0; k < KD_X86_FD_NREGS; k++)
+		if (out_set & (1u << k))
+			env->reg[k] = out[k];
+	env->reg_set = out_set;
+	return 0;
+}
+
+/* --- target access ---------------------------------------------------------- */
+
+static int read32(struct kd_engine *eng, uint32_t addr, uint32_t *v)
+{
+	uint8_t b[4];
+	size_t done = 0;
+	int rc = kd_read_virtual(eng, addr, b, 4, &done);
+	if (rc < 0)
+		return rc;
+	if (done != 4)
+		return KD_EUNREADABLE;
+	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return 0;
+}
+
+static int env_read(void *ctx, uint32_t addr, uint32_t *v)
+{
+	return read32(ctx, addr, v);
+}
+
+/* Whether v looks like a return address: inside a module, just after a
+ * call instruction (E8 rel32, FF /2 with any addressing form). */
+static int is_return_address(struct kd_engine *eng, uint32_t v)
+{
+	if (v < 8 || !kd_engine_module_by_addr(eng, v))
+		return 0;
+	uint8_t b[8];
+	size_t done = 0;
+	if (kd_read_virtual(eng, v - 8, b, 8, &done) < 0 || done != 8)
+		return 0;
+	if (b[3] == 0xe8)
+		return 1;
+	for (int len = 2; len <= 7; len++) {
+		if (b[8 - len] == 0xff && ((b[9 - len] >> 3) & 7) == 2)
+			return 1;
+	}
+	return 0;
+}
+
+static int env_ra_search(void *ctx, uint32_t start, uint32_t *found)
+{
+	struct kd_engine *eng = ctx;
+	for (uint32_t i = 0; i < RA_SEARCH_WORDS; i++) {
+		uint32_t v, at = start + 4 * i;
+		if (read32(eng, at, &v) < 0)
+			break;
+		if (is_return_address(eng, v)) {
+			*found = at;
+			return 0;
+		}
+	}
+	*found = start;
+	return 0;
+}
+
+/* The selector of the task a double fault interrupted: the Backlink of
+ * the task now running (TR, else the kernel's double-fault TSS), else
+ * the kernel's main TSS. */
+static uint16_t interrupted_task(struct kd_engine *eng)
+{
+	struct kd_x86_descriptor desc;
+	uint16_t tr = 0;
+	uint32_t gdt, limit, link;
+	if (kd_x86_gdt(eng, &gdt, &limit, &tr) < 0)
+		return X86_KGDT_TSS;
+	if (!tr)
+		tr = X86_KGDT_DF_TSS;
+	if (kd_x86_tss_descriptor(eng, tr, &desc) < 0 || read32(eng, desc.base, &link) < 0
+	    || !(link & 0xfff8u) || (link & 4) || link > 0xffff)
+		return X86_KGDT_TSS;
+	return (uint16_t)link;
+}
+
+/* --- records of the PDB ------------------------------------------------------ */
+
+static const struct kd_pdb_fpo *find_fpo(struct kd_pdb *pdb, uint32_t rva)
+{
+	const struct kd_pdb_fpo *f, *best = NULL;
+	size_t n;
+	kd_pdb_fpo(pdb, &f, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (rva >= f[i].start && rva - f[i].start < f[i].proc_size && (!best || f[i].start > best->start))
+			best = &f[i];
+	}
+	return best;
+}
+
+/* The innermost FrameData record covering rva (records nest: a function's
+ * record, then one per region after each register push). */
+static const struct kd_pdb_frame_data *find_frame_data(struct kd_pdb *pdb, uint32_t rva)
+{
+	const struct kd_pdb_frame_data *f, *best = NULL;
+	size_t n;
+	kd_pdb_frame_data(pdb, &f, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (rva >= f[i].rva && rva - f[i].rva < f[i].code_size && (!best || f[i].rva >= best->rva))
+			best = &f[i];
+	}
+	return best;
+}
+
+/* Images of older kernels carry FPO_DATA themselves, in a debug directory
+ * entry of type IMAGE_DEBUG_TYPE_FPO: the record covering rva into *out
+ * (returns 1), 0 when none covers it; *have is set when the image has
+ * such records at all. */
+#define IMAGE_DEBUG_TYPE_FPO 3
+#define IMAGE_FPO_MAX 0x10000u
+
+static int image_fpo(struct kd_pe *pe, uint32_t rva, struct kd_pdb_fpo *out, int *have)
+{
+	uint32_t dir, size;
+	int found = 0;
+	*have = 0;
+	if (kd_pe_data_directory(pe, 6, &dir, &size) < 0 || !dir)
+		return 0;
+	for (uint32_t e = 0; e + 28 <= size && e < 16 * 28; e += 28) {
+		uint8_t d[28];
+		if (kd_pe_read_rva(pe, dir + e, d, sizeof d) < 0)
+			break;
+		uint32_t type = kd_le32(d + 12), len = kd_le32(d + 16), at = kd_le32(d + 20);
+		if (type != IMAGE_DEBUG_TYPE_FPO || !at)
+			continue;
+		uint32_t n = len / 16 < IMAGE_FPO_MAX ? len / 16 : IMAGE_FPO_MAX;
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t r[16];
+			if (kd_pe_read_rva(pe, at + 16 * i, r, sizeof r) < 0)
+				break;
+			*have = 1;
+			uint32_t start = kd_le32(r), proc = kd_le32(r + 4);
+			if (rva >= start && rva - start < proc && (!found || start > out->start)) {
+				*out = (struct kd_pdb_fpo){ start, proc, kd_le32(r + 8), kd_le16(r + 12), kd_le16(r + 14) };
+				found = 1;
+			}
+		}
+	}
+	return found;
+}
+
+/* Trap handlers known by name (kernels whose PDB has no FPO_DATA saying
+ * FRAME_TRAP): their EBP is the trap frame. */
+static int is_trap_handler(struct kd_engine *eng, uint32_t ip)
+{
+	static const char *const names[] = {
+		"KiTrap", "KiUnexpectedInterrupt", "KiServiceExit", "KiSystemService",
+		"KiFastCallEntry", "KiInterruptTemplate", "KiExceptionExit",
+	};
+	char sym[256];
+	if (kd_format_symbol(eng, ip, sym, sizeof sym) < 0)
+		return 0;
+	const char *f = strchr(sym, '!');
+	if (!f)
+		return 0;
+	f++;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strncmp(f, names[i], strlen(names[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* --- one frame ---------------------------------------------------------------- */
+
+static void set_caller(struct kd_stack_frame *caller, const struct kd_context *ctx)
+{
+	memset(caller, 0, sizeof *caller);
+	caller->ctx = *ctx;
+	caller->ip = ctx->u.x86.Eip;
+	caller->sp = ctx->u.x86.Esp;
+	caller->fp = ctx->u.x86.Ebp;
+	caller->reached = KD_REACHED_CALL;
+}
+
+static void read_args(struct kd_engine *eng, struct kd_stack_frame *cur)
+{
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = 0;
+		read32(eng, (uint32_t)cur->fp + 8 + 4 * (uint32_t)i, &v);
+		cur->args[i] = v;
+	}
+	cur->args[3] = 0;
+}
+
+static void fpo_note(struct kd_stack_frame *cur, const struct kd_pdb_fpo *fpo)
+{
+	unsigned regs = (fpo->attrs >> 8) & 7, use_bp = (fpo->attrs >> 12) & 1, type = (fpo->attrs >> 14) & 3;
+	if (type == FPO_FRAME_TSS)
+		return; /* "TaskGate sel:0" once the selector is known */
+	(void)use_bp;
+	if (type == FPO_FRAME_NONFPO)
+		snprintf(cur->fpo, sizeof cur->fpo, "[Non-Fpo]");
+	else if (type == FPO_FRAME_TRAP)
+		snprintf(cur->fpo, sizeof cur->fpo, "[%u,%u]", fpo->params_dw, fpo->locals_dw);
+	else
+		snprintf(cur->fpo, sizeof cur->fpo, "[%u,%u,%u]", fpo->params_dw, fpo->locals_dw, regs);
+}
+
+static int unwind_trap(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	uint32_t at = (uint32_t)cur->ctx.u.x86.Ebp;
+	uint8_t frame[sizeof(struct kd_x86_ktrap_frame)];
+	size_t got = 0;
+	struct kd_context c;
+	uint32_t err;
+	kd_read_virtual(eng, at, frame, sizeof frame, &got);
+	if (kd_x86_trap_to_context(frame, got, at, &c, &err) < 0)
+		return KD_EUNREADABLE;
+	cur->flags |= KD_FRAME_TRAP;
+	cur->trap_frame = at;
+	size_t l = strlen(cur->fpo);
+	snprintf(cur->fpo + l, sizeof cur->fpo - l, "%sTrapFrame @ %08x", l ? " " : "", at);
+	cur->ret = c.u.x86.Eip;
+	read_args(eng, cur);
+	set_caller(caller, &c);
+	caller->reached = KD_REACHED_TRAP;
+	return 0;
+}
+
+static int unwind_task_gate(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	uint16_t sel = interrupted_task(eng);
+	struct kd_context c;
+	int rc = kd_x86_tss_context(eng, sel, &c, NULL, 0);
+	if (rc < 0)
+		return rc;
+	cur->flags |= KD_FRAME_TASK_GATE;
+	cur->tss = sel;
+	snprintf(cur->fpo, sizeof cur->fpo, "TaskGate %x:0", sel);
+	cur->ret = c.u.x86.Eip;
+	read_args(eng, cur);
+	set_caller(caller, &c);
+	caller->reached = KD_REACHED_TRAP;
+	return 0;
+}
+
+/* The caller from a return-address slot: EIP from it, ESP past it. */
+static int finish(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller,
+                  struct kd_context *c, uint32_t slot)
+{
+	uint32_t ret;
+	int rc = read32(eng, slot, &ret);
+	if (rc < 0)
+		return rc;
+	c->u.x86.Eip = ret;
+	c->u.x86.Esp = slot + 4;
+	cur->fp = slot - 4;
+	cur->ret = ret;
+	read_args(eng, cur);
+	set_caller(caller, c);
+	return 0;
+}
+
+static int unwind_ebp(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	struct kd_context c = cur->ctx;
+	uint32_t ebp = c.u.x86.Ebp, saved;
+	int rc = read32(eng, ebp, &saved);
+	if (rc < 0)
+		return rc;
+	c.u.x86.Ebp = saved;
+	return finish(eng, cur, caller, &c, ebp + 4);
+}
+
+static int unwind_frame_data(struct kd_engine *eng, struct kd_pdb *pdb, const struct kd_pdb_frame_data *fd,
+                             struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	const char *prog = kd_pdb_string(pdb, fd->frame_func);
+	if (!prog || !*prog)
+		return KD_EFORMAT;
+	struct kd_x86_context *x = &cur->ctx.u.x86;
+	struct kd_x86_fd_env env = {
+		.reg = { x->Eax, x->Ecx, x->Edx, x->Ebx, x->Esp, x->Ebp, x->Esi, x->Edi, x->Eip },
+		.cb_locals = fd->locals_size, .cb_params = fd->params_size,
+		.cb_saved_regs = fd->saved_regs_size, .cb_callee_params = cur->callee_params,
+		.read = env_read, .ra_search = env_ra_search, .ctx = eng,
+	};
+	int rc = kd_x86_fd_eval(prog, strlen(prog), &env);
+	if (rc < 0)
+		return rc;
+	if (!(env.reg_set & (1u << KD_X86_FD_EIP)) || !(env.reg_set & (1u << KD_X86_FD_ESP)))
+		return KD_EFORMAT;
+	struct kd_context c = cur->ctx;
+	struct kd_x86_context *y = &c.u.x86;
+	y->Eax = env.reg[KD_X86_FD_EAX];
+	y->Ecx = env.reg[KD_X86_FD_ECX];
+	y->Edx = env.reg[KD_X86_FD_EDX];
+	y->Ebx = env.reg[KD_X86_FD_EBX];
+	y->Ebp = env.reg[KD_X86_FD_EBP];
+	y->Esi = env.reg[KD_X86_FD_ESI];
+	y->Edi = env.reg[KD_X86_FD_EDI];
+	y->Eip = env.reg[KD_X86_FD_EIP];
+	y->Esp = env.reg[KD_X86_FD_ESP];
+	cur->flags |= KD_FRAME_FRAMEDATA;
+	cur->fp = y->Esp - 8;
+	cur->ret = y->Eip;
+	read_args(eng, cur);
+	set_caller(caller, &c);
+	caller->callee_params = fd->params_size;
+	return 0;
+}
+
+static int unwind_fpo(struct kd_engine *eng, const struct kd_pdb_fpo *fpo, uint32_t rva,
+                      struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	struct kd_context c = cur->ctx;
+	unsigned prolog = fpo->attrs & 0xff, regs = (fpo->attrs >> 8) & 7;
+	/* Inside the prologue the registers may not be pushed yet: trust the
+	 * search below to find the slot. */
+	uint32_t slot = c.u.x86.Esp + cur->callee_params + 4 * fpo->locals_dw
+	              + (rva - fpo->start >= prolog ? 4 * regs : 0);
+	uint32_t v;
+	if (read32(eng, slot, &v) < 0 || !is_return_address(eng, v))
+		env_ra_search(eng, slot, &slot);
+	/* fUseBP: EBP is one of the saved registers, the first one pushed
+	 * (the highest slot of the saved-register area, below the locals). */
+	if (((fpo->attrs >> 12) & 1) && regs && rva - fpo->start >= prolog
+	    && read32(eng, c.u.x86.Esp + cur->callee_params + 4 * regs - 4, &v) == 0)
+		c.u.x86.Ebp = v;
+	cur->flags |= KD_FRAME_FPO;
+	int rc = finish(eng, cur, caller, &c, slot);
+	if (rc == 0)
+		caller->callee_params = 4u * fpo->params_dw;
+	return rc;
+}
+
+int kd_x86_unwind_frame(struct kd_engine *eng, struct kd_stack_frame *cur, struct kd_stack_frame *caller)
+{
+	uint32_t ip = (uint32_t)cur->ip;
+	cur->ret = 0;
+	cur->fpo[0] = '\0';
+	cur->missing[0] = '\0';
+	memset(cur->args, 0, sizeof cur->args);
+	struct kd_pdb *pdb = NULL;
+	struct kd_pe *pe = NULL;
+	uint64_t base = 0;
+	const struct kd_module *m = ip ? kd_engine_module_by_addr(eng, ip) : NULL;
+	if (m && kd_symbols_image_at(eng, ip, &pe, &pdb, &base) < 0)
+		pdb = NULL, pe = NULL;
+	const struct kd_pdb_fpo *fpo = NULL;
+	const struct kd_pdb_frame_data *fd = NULL;
+	struct kd_pdb_fpo img;
+	int img_has_fpo = 0;
+	uint32_t rva = (uint32_t)(ip - base);
+	if (pdb) {
+		fpo = find_fpo(pdb, rva);
+		fd = find_frame_data(pdb, rva);
+	} else if (pe && image_fpo(pe, rva, &img, &img_has_fpo)) {
+		fpo = &img;
+	}
+	unsigned type = fpo ? (fpo->attrs >> 14) & 3 : FPO_FRAME_NONFPO;
+	if (fpo)
+		fpo_note(cur, fpo);
+	if (m && !pdb && !img_has_fpo) {
+		cur->flags |= KD_FRAME_NO_INFO;
+		snprintf(cur->missing, sizeof cur->missing, "%s", m->name);
+	}
+	int rc;
+	if (fpo && type == FPO_FRAME_TSS)
+		return unwind_task_gate(eng, cur, caller) < 0 ? unwind_ebp(eng, cur, caller) : 0;
+	if ((fpo && type == FPO_FRAME_TRAP) || (!fpo && is_trap_handler(eng, ip))) {
+		if (unwind_trap(eng, cur, caller) == 0)
+			return 0;
+	}
+	if (fd && (rc = unwind_frame_data(eng, pdb, fd, cur, caller)) == 0)
+		return 0;
+	if (fpo && type == FPO_FRAME_FPO)
+		return unwind_fpo(eng, fpo, rva, cur, caller);
+	if (fpo)
+		cur->flags |= KD_FRAME_NONFPO;
+	rc = unwind_ebp(eng, cur, caller);
+	if (rc < 0) {
+		cur->fp = cur->ctx.u.x86.Ebp;
+		read_args(eng, cur);
+		return KD_ENOTFOUND;
+	}
+	return 0;
+}
