@@ -8,4 +8,5 @@ libkd_a_SOURCES += \
 	arch/disasm.h arch/disasm.c \
 	arch/pdata.h arch/pdata.c \
 	arch/vtop.h arch/vtop.c \
-	arch/unwind_x64.h arch/unwind_x64.c
+	arch/unwind_x64.h arch/unwind_x64.c \
+	arch/framedata_x86.h arch/framedata_x86.c

@@ -25,4 +25,14 @@ static inline uint64_t kd_le64(const void *p)
 	return (uint64_t)kd_le32(b) | (uint64_t)kd_le32(b + 4) << 32;
 }
 
+/* An n-byte (1 to 8) little-endian value. */
+static inline uint64_t kd_le(const void *p, unsigned n)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | b[i];
+	return v;
+}
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "proto/decode_pcap.h"
 #include "base/error.h"
 #include "proto/kd_packet.h"
@@ -57,14 +58,8 @@ static int range_add(struct range_list *l, unsigned cpu, uint64_t addr, const ui
 {
 	if (!len)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct range *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return KD_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (KD_ARRAY_RESERVE(l->v, l->cap, l->n + 1) < 0)
+		return KD_ENOMEM;
 	uint8_t *copy = malloc(len);
 	if (!copy)
 		return KD_ENOMEM;

@@ -1,6 +1,6 @@
 /*
  * The command table. Each family of commands (memory, registers, control,
- * symbols, stacks, dumps...) lives in its own kd/cmd_*.c file and exports a
+ * symbols, stacks, dumps...) lives in its own file under kd/commands/ and exports a
  * table ending with a NULL name; kd/commands/commands.c lists the tables. A command
  * parses its own arguments and calls the engine API only: commands never
  * see packets.
@@ -17,6 +17,9 @@ struct kd_command {
 	int (*run)(struct kd_engine *eng, const char *name, const char *args);
 	const char *syntax;  /* "dd [Address] [L Count | Range]" for help and errors */
 	const char *summary; /* one line for `help` */
+	/* Option letters that may follow the name in the same word (k's
+	 * b v p n L: "kvn"); then args starts at those letters. NULL: none. */
+	const char *letters;
 };
 
 /* Lookup: the longest table name that the command word starts with and
@@ -37,6 +40,9 @@ const struct kd_command *kd_command_at(size_t i);
 extern const struct kd_command kd_cmds_memory[];
 extern const struct kd_command kd_cmds_control[];
 extern const struct kd_command kd_cmds_registers[];
+extern const struct kd_command kd_cmds_contexts[];
+extern const struct kd_command kd_cmds_threads[];
+extern const struct kd_command kd_cmds_evaluate[];
 extern const struct kd_command kd_cmds_disasm[];
 extern const struct kd_command kd_cmds_symbols[];
 extern const struct kd_command kd_cmds_dump[];
@@ -45,9 +51,25 @@ extern const struct kd_command kd_cmds_exec[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);
-/* Parse "[Address] [L Count | Range]": address defaults to *addr on input,
- * count to default_count units of `unit` bytes. */
-int kd_parse_range(struct kd_engine *eng, const char *args, uint64_t *addr,
-                   uint64_t *count, uint64_t default_count, unsigned unit);
+/* 0 when a target is open; else says "<cmd>: no target attached" and
+ * returns KD_EDISCONNECTED. */
+int kd_cmd_need_target(struct kd_engine *eng, const char *cmd);
+/* An expression's value (kd_eval_msg); on error its one-line reason is
+ * printed. */
+int kd_cmd_eval(struct kd_engine *eng, const char *text, uint64_t *v, const char **end);
+/* "[Address] [L[?] Count | EndAddress]" (kd/commands/range.c): what was
+ * given, each with its has_ flag. 0, or KD_EINVAL with a one-line reason
+ * in msg (an expression's error, "Syntax error at '...'", "Range error in
+ * '...'" for a count over 0x100000). */
+struct kd_range {
+	uint64_t addr, count, end;
+	int has_addr, has_count, has_end;
+};
+int kd_range_parse(struct kd_engine *eng, const char *args, struct kd_range *r, char *msg, size_t n);
+/* The number of `unit`-byte items the range covers from start: its count,
+ * the items up to and including its end address, or default_count.
+ * KD_EINVAL for an end before start or a span over 0x100000 items. */
+int kd_range_count(const struct kd_range *r, uint64_t start, unsigned unit, uint64_t default_count,
+                   uint64_t *count);
 
 #endif

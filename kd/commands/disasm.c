@@ -113,57 +113,6 @@ static uint64_t function_start(struct kd_engine *eng, uint64_t addr)
 
 /* "[Address] [L Count | Range]" with Count in instructions. *has_end
  * tells a range from a count. */
-static int parse_args(struct kd_engine *eng, const char *args, uint64_t *addr, int *has_addr,
-                      uint64_t *count, uint64_t *end_addr, int *has_end)
-{
-	const char *p = kd_skip_spaces(args);
-	char msg[300];
-	*has_addr = 0;
-	*has_end = 0;
-	if (*p && !((*p == 'L' || *p == 'l') && !isalpha((unsigned char)p[1]))) {
-		const char *end;
-		int rc = kd_eval_msg(eng, p, addr, &end, msg, sizeof msg);
-		if (rc < 0) {
-			kd_eprintf(eng, "%s\n", msg);
-			return rc;
-		}
-		*has_addr = 1;
-		p = kd_skip_spaces(end);
-	}
-	if (*p == 'L' || *p == 'l') {
-		p++;
-		if (*p == '?')
-			p++;
-		const char *end;
-		int rc = kd_eval_msg(eng, kd_skip_spaces(p), count, &end, msg, sizeof msg);
-		if (rc < 0) {
-			kd_eprintf(eng, "%s\n", msg);
-			return rc;
-		}
-		p = kd_skip_spaces(end);
-	} else if (*p) {
-		const char *end;
-		int rc = kd_eval_msg(eng, p, end_addr, &end, msg, sizeof msg);
-		if (rc < 0) {
-			kd_eprintf(eng, "%s\n", msg);
-			return rc;
-		}
-		*has_end = 1;
-		p = kd_skip_spaces(end);
-	}
-	if (*p) {
-		kd_eprintf(eng, "Syntax error at '%s'\n", p);
-		return KD_EINVAL;
-	}
-	/* Like the memory commands, refuse absurd lengths instead of
-	 * listing gigabytes. */
-	if (*count > 0x100000 || (*has_end && (*end_addr < *addr || *end_addr - *addr > 0x100000))) {
-		kd_eprintf(eng, "Range error in '%s'\n", args);
-		return KD_EINVAL;
-	}
-	return 0;
-}
-
 static uint64_t current_ip(struct kd_engine *eng, int *ok)
 {
 	struct kd_context c;
@@ -193,11 +142,19 @@ static int cmd_u(struct kd_engine *eng, const char *name, const char *args)
 		return KD_EDISCONNECTED;
 	}
 	struct disasm_state *st = state_of(eng);
-	uint64_t addr = 0, count = DEFAULT_COUNT, end_addr = 0;
-	int has_addr, has_end;
-	int rc = parse_args(eng, args, &addr, &has_addr, &count, &end_addr, &has_end);
-	if (rc < 0)
+	struct kd_range r;
+	char msg[300];
+	int rc = kd_range_parse(eng, args, &r, msg, sizeof msg);
+	/* Like the memory commands, refuse absurd spans instead of listing
+	 * gigabytes. */
+	if (rc == 0 && r.has_end && (!r.has_addr || r.end < r.addr || r.end - r.addr > 0x100000))
+		rc = kd_fail(msg, sizeof msg, KD_EINVAL, "Range error in '%s'", args);
+	if (rc < 0) {
+		kd_eprintf(eng, "%s\n", msg);
 		return rc;
+	}
+	uint64_t addr = r.addr, count = r.has_count ? r.count : DEFAULT_COUNT, end_addr = r.end;
+	int has_addr = r.has_addr, has_end = r.has_end;
 	int ok = 1;
 	if (!has_addr)
 		addr = st && st->valid ? st->next : current_ip(eng, &ok);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "kd/commands/command.h"
 
 /* Where a display command without an address continues. */
@@ -30,46 +31,6 @@ static int report(struct kd_engine *eng, int rc, const char *what)
 	return rc;
 }
 
-int kd_parse_range(struct kd_engine *eng, const char *args, uint64_t *addr,
-                   uint64_t *count, uint64_t default_count, unsigned unit)
-{
-	const char *p = kd_skip_spaces(args);
-	*count = default_count;
-	if (*p && !((*p == 'L' || *p == 'l') && (p[1] == '?' || isxdigit((unsigned char)p[1]) || p[1] == ' ')
-	            && !isalpha((unsigned char)p[1]))) {
-		const char *end;
-		int rc = kd_eval(eng, p, addr, &end);
-		if (rc < 0)
-			return rc;
-		p = kd_skip_spaces(end);
-	}
-	if (*p == 'L' || *p == 'l') {
-		p++;
-		if (*p == '?')
-			p++;
-		const char *end;
-		int rc = kd_eval(eng, kd_skip_spaces(p), count, &end);
-		if (rc < 0)
-			return rc;
-		p = kd_skip_spaces(end);
-	} else if (*p) {
-		uint64_t last;
-		const char *end;
-		int rc = kd_eval(eng, p, &last, &end);
-		if (rc < 0)
-			return rc;
-		if (last < *addr)
-			return KD_EINVAL;
-		*count = (last - *addr) / unit + 1;
-		p = kd_skip_spaces(end);
-	}
-	if (*p)
-		return KD_EINVAL;
-	if (*count > 0x100000)
-		return KD_EINVAL;
-	return 0;
-}
-
 static unsigned unit_of(struct kd_engine *eng, char c)
 {
 	switch (c) {
@@ -82,14 +43,6 @@ static unsigned unit_of(struct kd_engine *eng, char c)
 	return 1;
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* One value of `unit` bytes as WinDbg prints it, or question marks. */
 static void format_value(char *buf, size_t n, const uint8_t *p, unsigned unit, int readable)
 {
@@ -97,7 +50,7 @@ static void format_value(char *buf, size_t n, const uint8_t *p, unsigned unit, i
 		snprintf(buf, n, "%s", unit == 1 ? "??" : unit == 2 ? "????" : unit == 4 ? "????????" : "????????`????????");
 		return;
 	}
-	uint64_t v = get_le(p, unit);
+	uint64_t v = kd_le(p, unit);
 	switch (unit) {
 	case 1: snprintf(buf, n, "%02x", (unsigned)v); break;
 	case 2: snprintf(buf, n, "%04x", (unsigned)v); break;
@@ -177,7 +130,7 @@ static int display_string(struct kd_engine *eng, char kind, uint64_t addr, uint6
 				unreadable = 1;
 				break;
 			}
-			uint16_t ch = (uint16_t)get_le(c, unit);
+			uint16_t ch = (uint16_t)kd_le(c, unit);
 			i++;
 			if (ch == 0) {
 				ended = 1;
@@ -215,7 +168,7 @@ static int display_pointers(struct kd_engine *eng, int deref, uint64_t addr, uin
 			kd_printf(eng, "%s  %s\n", kd_format_addr(eng, la, a), v);
 			continue;
 		}
-		uint64_t p = get_le(b, ps);
+		uint64_t p = kd_le(b, ps);
 		uint64_t shown = p;
 		if (deref) {
 			uint64_t q = 0;
@@ -256,7 +209,13 @@ static int cmd_display(struct kd_engine *eng, const char *name, const char *args
 	                  : kind == 'a' || kind == 'u' ? 0x100
 	                  : 0x80 / unit;
 	uint64_t addr = st->next, count;
-	int rc = kd_parse_range(eng, args, &addr, &count, defaults, unit);
+	struct kd_range r;
+	char msg[300];
+	int rc = kd_range_parse(eng, args, &r, msg, sizeof msg);
+	if (rc == 0 && r.has_addr)
+		addr = r.addr;
+	if (rc == 0)
+		rc = kd_range_count(&r, addr, unit, defaults, &count);
 	if (rc < 0)
 		return report(eng, rc, name);
 	snprintf(st->last, sizeof st->last, "%s", name);

@@ -40,19 +40,22 @@ struct k_opts {
 };
 
 /* Which modifiers the command word holds ("knL" -> n, L). */
-static int parse_name(const char *name, struct k_opts *o)
+/* The option letters of k, as WinDbg takes them in any order: b
+ * (arguments), v (and FPO/trap data), p (parameters), n (frame numbers);
+ * L, f and c change nothing kd shows. */
+#define K_LETTERS "bvpPnLlfc"
+
+/* Reads the letters at the start of *p into o. */
+static void parse_letters(const char **p, struct k_opts *o)
 {
-	for (const char *p = name + 1; *p; p++) {
-		switch (*p) {
+	for (; **p && strchr(K_LETTERS, **p); (*p)++) {
+		switch (**p) {
 		case 'b': o->args = 1; break;
 		case 'p': case 'P': o->args = 1; o->params = 1; break;
 		case 'v': o->args = 1; o->verbose = 1; break;
 		case 'n': o->numbers = 1; break;
-		case 'L': case 'l': case 'f': case 'c': break;
-		default: return KD_EINVAL;
 		}
 	}
-	return 0;
 }
 
 static int eval_value(struct kd_engine *eng, const char **p, uint64_t *v)
@@ -347,14 +350,6 @@ static void print_frame(struct kd_engine *eng, const struct k_opts *o, const str
 	          (uint32_t)f->args[1], (uint32_t)f->args[2], site, note);
 }
 
-static int need_stopped_target(struct kd_engine *eng, const char *name)
-{
-	if (kd_engine_target(eng))
-		return 0;
-	kd_eprintf(eng, "%s: %s\n", name, kd_strerror(KD_EDISCONNECTED));
-	return KD_EDISCONNECTED;
-}
-
 static int walk(struct kd_engine *eng, const struct kd_context *start, unsigned reached, size_t max,
                 struct kd_stack_frame **out, size_t *n)
 {
@@ -376,13 +371,10 @@ static int cmd_k(struct kd_engine *eng, const char *name, const char *args)
 	struct k_opts o;
 	memset(&o, 0, sizeof o);
 	int rc;
-	if ((rc = need_stopped_target(eng, name)) < 0)
+	if ((rc = kd_cmd_need_target(eng, name)) < 0)
 		return rc;
-	if (parse_name(name, &o) < 0) {
-		kd_eprintf(eng, "Unknown stack command '%s'\n", name);
-		return KD_EINVAL;
-	}
-	if ((rc = parse_args(eng, args, &o)) < 0)
+	parse_letters(&args, &o);
+	if ((rc = parse_args(eng, kd_skip_spaces(args), &o)) < 0)
 		return rc;
 	struct kd_stack_frame *f;
 	size_t n;
@@ -405,7 +397,7 @@ static int cmd_k(struct kd_engine *eng, const char *name, const char *args)
 static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
 {
 	int rc, regs = 0;
-	if ((rc = need_stopped_target(eng, name)) < 0)
+	if ((rc = kd_cmd_need_target(eng, name)) < 0)
 		return rc;
 	const char *p = kd_skip_spaces(args);
 	if (p[0] == '/' && (p[1] == 'r' || p[1] == 'R')) {
@@ -444,29 +436,10 @@ static int cmd_frame(struct kd_engine *eng, const char *name, const char *args)
 	return 0;
 }
 
-#define K(n, s) { n, cmd_k, n " [= Start...] [FrameCount]", s }
-
 const struct kd_command kd_cmds_stack[] = {
-	K("k", "stack trace of the current context"),
-	K("kb", "stack trace with the first three arguments"),
-	K("kv", "stack trace with arguments, FPO and trap-frame data"),
-	K("kp", "stack trace with parameters (as kb)"),
-	K("kn", "stack trace with frame numbers"),
-	K("kL", "stack trace without source lines"),
-	K("kbn", "kb with frame numbers"),
-	K("knb", "kb with frame numbers"),
-	K("kvn", "kv with frame numbers"),
-	K("knv", "kv with frame numbers"),
-	K("kpn", "kp with frame numbers"),
-	K("knp", "kp with frame numbers"),
-	K("knL", "frame numbers, no source lines"),
-	K("kLn", "frame numbers, no source lines"),
-	K("kbL", "kb without source lines"),
-	K("kvL", "kv without source lines"),
-	K("kpL", "kp without source lines"),
-	K("kbnL", "kb with frame numbers, no source lines"),
-	K("kvnL", "kv with frame numbers, no source lines"),
-	K("kpnL", "kp with frame numbers, no source lines"),
+	{ "k", cmd_k, "k[b|v|p][n][L] [= Start...] [FrameCount]",
+	  "stack trace; b: three arguments, v: and FPO/trap data, p: parameters, n: frame numbers",
+	  K_LETTERS },
 	{ ".frame", cmd_frame, ".frame [/r] [FrameNumber]", "select a stack frame; /r shows its registers" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/error.h"
 
 void kd_bp_table_init(struct kd_bp_table *t)
@@ -48,14 +49,8 @@ struct kd_bp *kd_bp_add(struct kd_bp_table *t, const struct kd_bp *b, int want_i
 	int found;
 	size_t at = index_of(t, id, &found);
 	if (!found) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 16;
-			struct kd_bp *v = realloc(t->v, cap * sizeof *v);
-			if (!v)
-				return NULL;
-			t->v = v;
-			t->cap = cap;
-		}
+		if (KD_ARRAY_RESERVE(t->v, t->cap, t->n + 1) < 0)
+			return NULL;
 		memmove(&t->v[at + 1], &t->v[at], (t->n - at) * sizeof *t->v);
 		t->n++;
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/array.h"
 
 
 /* The memory cache keeps lines of target memory while the target is
@@ -720,14 +721,8 @@ int kd_engine_module_add(struct kd_engine *eng, const struct kd_module *m)
 			return 0;
 		}
 	}
-	if (eng->nmodules == eng->modules_cap) {
-		size_t cap = eng->modules_cap ? eng->modules_cap * 2 : 16;
-		struct kd_module *n = realloc(eng->modules, cap * sizeof *n);
-		if (!n)
-			return KD_ENOMEM;
-		eng->modules = n;
-		eng->modules_cap = cap;
-	}
+	if (KD_ARRAY_RESERVE(eng->modules, eng->modules_cap, eng->nmodules + 1) < 0)
+		return KD_ENOMEM;
 	eng->modules[eng->nmodules++] = *m;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "arch/frames.h"
+#include "base/bytes.h"
 
 #define KDBG_OWNER_TAG 0x10
 #define KDBG_BREAKPOINT_WITH_STATUS 0x20
@@ -283,9 +284,7 @@ static int kdbg_field(struct kd_engine *eng, uint64_t block, unsigned off, uint6
 	size_t done = 0;
 	if (kd_read_virtual(eng, block + off, b, 8, &done) < 0 || done != 8)
 		return KD_EUNREADABLE;
-	uint64_t x = 0;
-	for (int i = 7; i >= 0; i--)
-		x = (x << 8) | b[i];
+	uint64_t x = kd_le64(b);
 	if (!kd_engine_is_64bit(eng))
 		x &= 0xffffffffull;
 	*v = x;

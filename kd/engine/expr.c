@@ -274,10 +274,7 @@ static int read_value(struct parser *p, uint64_t addr, unsigned size, uint64_t *
 	/* WinDbg points at the parenthesis that closed the address. */
 	if (!p->ops->read || p->ops->read(p->ops->ctx, addr, buf, size) < 0)
 		return fail(p, KD_EUNREADABLE, "Memory access", p->s[-1] == ')' ? p->s - 1 : p->s);
-	uint64_t x = 0;
-	for (unsigned i = size; i-- > 0;)
-		x = x << 8 | buf[i];
-	*v = x;
+	*v = kd_le(buf, size);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "kd/engine/engine.h"
+#include "base/bytes.h"
 #include "base/error.h"
 #include "symbols/pe.h"
 
@@ -32,14 +33,6 @@ static int read_exact(struct kd_engine *eng, uint64_t addr, void *buf, size_t le
 	return done == len ? 0 : KD_EUNREADABLE;
 }
 
-static uint64_t le(const uint8_t *b, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
 /* A UNICODE_STRING at addr as ASCII ('?' for the rest). */
 static void read_ustr(struct kd_engine *eng, uint64_t addr, unsigned ps, char *out, size_t n)
 {
@@ -47,8 +40,8 @@ static void read_ustr(struct kd_engine *eng, uint64_t addr, unsigned ps, char *o
 	out[0] = 0;
 	if (read_exact(eng, addr, us, ps == 8 ? 16 : 8) < 0)
 		return;
-	size_t len = (size_t)le(us, 2);
-	uint64_t buf = le(us + ps, ps);
+	size_t len = (size_t)kd_le(us, 2);
+	uint64_t buf = kd_le(us + ps, ps);
 	if (len > sizeof text)
 		len = sizeof text;
 	len &= ~(size_t)1;
@@ -82,15 +75,15 @@ int kd_symbols_walk_module_list(struct kd_engine *eng, uint64_t head, size_t *co
 	*count = 0;
 	if (read_exact(eng, head, e, ps) < 0)
 		return KD_EUNREADABLE;
-	at = le(e, ps);
+	at = kd_le(e, ps);
 	uint64_t first = at;
 	for (size_t i = 0; at != head && i < MAX_MODULES; i++) {
 		if (read_exact(eng, at, e, l->base_name + 2 * ps) < 0)
 			return *count ? 0 : KD_EUNREADABLE;
 		struct kd_module m;
 		memset(&m, 0, sizeof m);
-		m.base = le(e + l->dll_base, ps);
-		m.size = (uint32_t)le(e + l->size_of_image, 4);
+		m.base = kd_le(e + l->dll_base, ps);
+		m.size = (uint32_t)kd_le(e + l->size_of_image, 4);
 		char full[260], base[260];
 		read_ustr(eng, at + l->full_name, ps, full, sizeof full);
 		read_ustr(eng, at + l->base_name, ps, base, sizeof base);
@@ -119,7 +112,7 @@ int kd_symbols_walk_module_list(struct kd_engine *eng, uint64_t head, size_t *co
 				return rc;
 			(*count)++;
 		}
-		uint64_t next = le(e, ps);
+		uint64_t next = kd_le(e, ps);
 		if (next == at || next == first)
 			break; /* a corrupt list that loops without the head */
 		at = next;

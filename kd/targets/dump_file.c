@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/array.h"
 #include "base/error.h"
 
 static int in_file(const struct kd_dump *d, uint64_t off, uint64_t len)
@@ -25,14 +26,8 @@ static int add_run(struct kd_dump *d, size_t *cap, uint64_t base, uint64_t pages
 		d->runs[d->nruns - 1].pages += pages;
 		return 0;
 	}
-	if (d->nruns == *cap) {
-		size_t n = *cap ? *cap * 2 : 16;
-		struct kd_dump_run *r = realloc(d->runs, n * sizeof *r);
-		if (!r)
-			return KD_ENOMEM;
-		d->runs = r;
-		*cap = n;
-	}
+	if (KD_ARRAY_RESERVE(d->runs, *cap, d->nruns + 1) < 0)
+		return KD_ENOMEM;
 	d->runs[d->nruns++] = (struct kd_dump_run){ base, pages, off };
 	return 0;
 }
@@ -142,14 +137,8 @@ static int add_vblock(struct kd_dump *d, size_t *cap, uint64_t addr, uint64_t of
 {
 	if (size == 0)
 		return 0;
-	if (d->nvblocks == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		struct kd_dump_vblock *v = realloc(d->vblocks, n * sizeof *v);
-		if (!v)
-			return KD_ENOMEM;
-		d->vblocks = v;
-		*cap = n;
-	}
+	if (KD_ARRAY_RESERVE(d->vblocks, *cap, d->nvblocks + 1) < 0)
+		return KD_ENOMEM;
 	d->vblocks[d->nvblocks++] = (struct kd_dump_vblock){ addr, size, off, 0 };
 	return 0;
 }
@@ -895,14 +884,9 @@ static int list_modules(const struct kd_dump *d, struct kd_module **list, size_t
 		uint32_t lsize = d->is64 ? LDR64_SIZE : LDR32_SIZE, done = 0;
 		if (kd_dump_read_virtual(d, e, l, lsize, &done) < 0 || done < lsize)
 			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct kd_module *nm = realloc(m, cap * sizeof *m);
-			if (!nm) {
-				free(m);
-				return KD_ENOMEM;
-			}
-			m = nm;
+		if (KD_ARRAY_RESERVE(m, cap, n + 1) < 0) {
+			free(m);
+			return KD_ENOMEM;
 		}
 		struct kd_module *mod = &m[n];
 		memset(mod, 0, sizeof *mod);
