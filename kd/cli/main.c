@@ -28,6 +28,7 @@
 #include "kd/engine/symbols.h"
 #include "kd/commands/control.h"
 #include "kd/engine/engine.h"
+#include "kd/engine/target_log.h"
 #include "kd/commands/command.h"
 #include "kd/targets/live_target.h"
 
@@ -46,6 +47,7 @@ struct frontend {
 	char history[4096];
 	pid_t sim_pid;
 	char sim_dir[256];
+	FILE *target_log;        /* --log-target, until a log target owns it */
 };
 
 static void on_output(void *user, enum kd_output_kind kind, const char *text)
@@ -92,6 +94,8 @@ static void usage(FILE *f)
 "  --decode-pcap FILE  print every KDNET datagram of a capture (pcap, pcapng,\n"
 "                  gzip accepted) with the KD packet inside; needs --key\n"
 "  --key KEY       the KDNET key for --decode-pcap (A.B.C.D, env:NAME, file:PATH)\n"
+"  --log-target FILE  log every request kd makes of the target (memory,\n"
+"                  registers, resume, breakpoints...) with its result and time\n"
 "  -h, --help      this text\n"
 "  --version       print the version\n"
 "\n"
@@ -324,6 +328,23 @@ static void finish(struct frontend *fe)
 	uv_run(&fe->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&fe->loop);
 	stop_demo(fe);
+	if (fe->target_log)
+		fclose(fe->target_log);
+}
+
+/* --log-target: every call to the target interface is logged. */
+static int log_target(struct frontend *fe, struct kd_target **t)
+{
+	if (!fe->target_log)
+		return 0;
+	struct kd_target *w;
+	if (kd_target_log_new(*t, fe->target_log, &w) < 0) {
+		fprintf(stderr, "kd: %s\n", kd_strerror(KD_ENOMEM));
+		return KD_ENOMEM;
+	}
+	fe->target_log = NULL; /* the log target owns it now */
+	*t = w;
+	return 0;
 }
 
 /* -z: a crash dump, or else a PE image, as a stopped target. */
@@ -347,6 +368,8 @@ static int open_file(struct frontend *fe, const char *path)
 		fprintf(stderr, "kd: %s\n", err);
 		return rc;
 	}
+	if ((rc = log_target(fe, &t)) < 0)
+		return rc;
 	rc = kd_engine_open_target(fe->eng, t);
 	if (rc < 0) {
 		fprintf(stderr, "kd: %s: %s\n", path, kd_strerror(rc));
@@ -387,7 +410,7 @@ int main(int argc, char **argv)
 	struct frontend fe;
 	memset(&fe, 0, sizeof fe);
 	const char *connection = NULL, *commands = NULL, *file = NULL, *sympath = NULL;
-	const char *pcap = NULL, *key = NULL;
+	const char *pcap = NULL, *key = NULL, *log_path = NULL;
 	int demo = 0, trace = 0;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -396,6 +419,7 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 'T' },
 		{ "decode-pcap", required_argument, NULL, 'P' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "log-target", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -412,6 +436,7 @@ int main(int argc, char **argv)
 		case 'y': sympath = optarg; break;
 		case 'P': pcap = optarg; break;
 		case 'K': key = optarg; break;
+		case 'L': log_path = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -428,6 +453,10 @@ int main(int argc, char **argv)
 	}
 	if (file && (connection || demo)) {
 		fprintf(stderr, "kd: -z opens a file; it cannot be combined with -k or --demo\n");
+		return 2;
+	}
+	if (log_path && !(fe.target_log = fopen(log_path, "w"))) {
+		fprintf(stderr, "kd: cannot write %s: %s\n", log_path, strerror(errno));
 		return 2;
 	}
 	/* A target that goes away must not kill kd on its next write. */
@@ -463,6 +492,11 @@ int main(int argc, char **argv)
 	int rc = kd_connect(fe.eng, connection, &opt, &fe.live, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "kd: %s\n", err);
+		stop_demo(&fe);
+		return 1;
+	}
+	if (log_target(&fe, &fe.live) < 0) {
+		fe.live->ops->close(fe.live);
 		stop_demo(&fe);
 		return 1;
 	}

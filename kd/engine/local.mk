@@ -8,6 +8,7 @@ libkd_a_SOURCES += \
 	kd/engine/breakpoints.h kd/engine/breakpoints.c \
 	kd/engine/events.h kd/engine/events.c \
 	kd/engine/run_control.h kd/engine/run_control.c \
+	kd/engine/target_log.h kd/engine/target_log.c \
 	kd/engine/stepping.h kd/engine/stepping.c \
 	kd/engine/expr.h kd/engine/expr.c \
 	kd/engine/stack.h kd/engine/stack.c kd/engine/stack_x86.c kd/engine/stack_x64.c \

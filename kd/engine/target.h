@@ -17,6 +17,7 @@
 #include "arch/context.h"
 
 struct kd_target;
+struct kd_dump;
 
 /* What `vertarget` shows; filled from DbgKdGetVersionApi or a dump header. */
 struct kd_version {
@@ -115,6 +116,10 @@ struct kd_target_ops {
 	int (*modules)(struct kd_target *t, struct kd_module **list, size_t *count);
 	/* The exception record a dump or stop carries (.exr -1). */
 	int (*exception)(struct kd_target *t, struct kd_stop_event *out);
+	/* The parsed crash dump file behind the target (kd/targets/dump_file.h),
+	 * for what only a dump has: .dumpdebug, the load banner, writing a dump
+	 * with the same physical layout. */
+	struct kd_dump *(*dump_file)(struct kd_target *t);
 	/* The stack range a dump saved for its thread (triage dumps). */
 	int (*saved_stack)(struct kd_target *t, uint64_t *low, uint64_t *high);
 

@@ -94,6 +94,11 @@ static int dt_saved_stack(struct kd_target *t, uint64_t *low, uint64_t *high)
 	return 0;
 }
 
+static struct kd_dump *dt_dump_file(struct kd_target *t)
+{
+	return impl(t)->dump;
+}
+
 static const struct kd_target_ops dump_ops = {
 	.kind = "dump",
 	.close = dt_close,
@@ -106,6 +111,7 @@ static const struct kd_target_ops dump_ops = {
 	.modules = dt_modules,
 	.exception = dt_exception,
 	.saved_stack = dt_saved_stack,
+	.dump_file = dt_dump_file,
 };
 
 static int finish(struct dump_target *dt, const uint8_t *bytes, size_t len,
@@ -186,7 +192,9 @@ int kd_dump_is_dump(const void *head, size_t len)
 
 struct kd_dump *kd_dump_target_dump(struct kd_target *t)
 {
-	if (!t || t->ops != &dump_ops)
+	/* Through the interface, so a target wrapping a dump (kd
+	 * --log-target) still has one. */
+	if (!t || !t->ops->dump_file)
 		return NULL;
-	return impl(t)->dump;
+	return t->ops->dump_file(t);
 }
