@@ -221,6 +221,10 @@ static void repl(struct frontend *fe)
 			printf("%s%s\n", prompt, line);
 			fflush(stdout);
 		}
+		/* What happened on the line while kd waited for this command
+		 * (the target gone, DbgPrint text) is taken in first, so the
+		 * command never shows a lost target's cached state. */
+		uv_run(&fe->loop, UV_RUN_NOWAIT);
 		if (strcmp(line, "\x04") == 0 && fe->live) {
 			int on = !fe->live->ops->trace(fe->live);
 			fe->live->ops->set_trace(fe->live, on);

@@ -384,6 +384,9 @@ void kd_live_peer_lost(struct kd_target *t, const char *why)
 	lv->connected = 0;
 	lv->link_error = KD_EDISCONNECTED;
 	snprintf(lv->link_msg, sizeof lv->link_msg, "%s", why);
+	/* What kd read from it is no longer the machine's state; a target
+	 * that comes back (reconnect) may be another machine. */
+	kd_engine_target_lost(lv->eng);
 }
 
 /* --- waiting on the loop ----------------------------------------------- */
