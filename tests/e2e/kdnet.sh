@@ -67,6 +67,10 @@ if echo "$simhelp" | grep -q -- --udp && echo "$kdhelp" | grep -q 'net:'; then
 	grep -q "warning: the KDNET key file $TMP/net.key can be read by other users" "$TMP/keyfile.err" \
 		&& ok "net: a key file others can read draws a warning" || { not_ok "net: a key file others can read draws a warning"; cat "$TMP/keyfile.err"; }
 	chmod 600 "$TMP/net.key"
+	# A fresh target (the one above may be between handshakes).
+	kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
+	port=$((port + 1))
+	start_sim --udp 127.0.0.1:$port --key 1a.2b.3c.4d --arch x64 || not_ok "kdsim --udp starts again"
 	timeout 30 "$KD" -k "net:port=$port,key=file:$TMP/net.key" -b -c "vertarget; q" < /dev/null > "$TMP/keyfile.out" 2> "$TMP/keyfile.err"
 	! grep -q warning "$TMP/keyfile.err" && grep -q "^Windows 10 Kernel Version" "$TMP/keyfile.out" \
 		&& ok "net: a private key file attaches without a warning" || { not_ok "net: a private key file attaches without a warning"; cat "$TMP/keyfile.err"; }
