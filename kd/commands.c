@@ -18,6 +18,7 @@ static const struct kd_command *const families[] = {
 	kd_cmds_dump,
 	kd_cmds_stack,
 	kd_cmds_exec,
+	kd_cmds_kobjects,
 };
 
 const struct kd_command *kd_command_at(size_t i)

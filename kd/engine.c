@@ -824,6 +824,15 @@ const char *kd_format_addr(struct kd_engine *eng, uint64_t addr, char buf[20])
 	return buf;
 }
 
+const char *kd_format_ptr(struct kd_engine *eng, uint64_t addr, char buf[20])
+{
+	if (kd_engine_is_64bit(eng))
+		snprintf(buf, 20, "%016llx", (unsigned long long)addr);
+	else
+		snprintf(buf, 20, "%08x", (unsigned)addr);
+	return buf;
+}
+
 /* --- commands ---------------------------------------------------------- */
 
 int kd_engine_quit_requested(struct kd_engine *eng)

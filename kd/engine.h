@@ -148,6 +148,9 @@ int kd_resolve_symbol(struct kd_engine *eng, const char *name, uint64_t *addr);
 /* Format a target address as WinDbg does: 8 hex digits on x86,
  * "fffff800`01875f8a" on x64. buf needs 18 bytes. */
 const char *kd_format_addr(struct kd_engine *eng, uint64_t addr, char buf[20]);
+/* The same without the backtick, as extensions print pointers:
+ * "fffffa804f151040" on x64, "8aaa17c8" on x86. */
+const char *kd_format_ptr(struct kd_engine *eng, uint64_t addr, char buf[20]);
 
 /* --- expressions and commands ---------------------------------------- */
 

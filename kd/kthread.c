@@ -10,6 +10,7 @@
 #include "kd/bytes.h"
 #include "kd/dump_file.h"
 #include "kd/dump_target.h"
+#include "kd/klayout.h"
 #include "kd/stack.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
@@ -41,52 +42,11 @@ static struct kthread_state *state(struct kd_engine *eng)
 
 /* --- layouts from the kernel's PDB ----------------------------------- */
 
-struct find_field {
-	const char *name;
-	uint64_t offset;
-	uint32_t type;
-	int found;
-};
-
-static int match_field(void *ctx, const struct kd_type_field *f)
-{
-	struct find_field *ff = ctx;
-	if (!f->is_static && !f->is_base && f->name && !strcmp(f->name, ff->name)) {
-		ff->offset = f->offset;
-		ff->type = f->type;
-		ff->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* Offset of "A.B.C" in struct `type` of the PDB, 0 when absent. */
 static uint16_t pdb_offset(struct kd_types *types, const char *type, const char *path)
 {
-	uint32_t idx;
-	if (kd_types_find(types, type, &idx) < 0)
-		return 0;
-	uint64_t total = 0;
-	char part[64];
-	while (*path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof part)
-			return 0;
-		memcpy(part, path, n);
-		part[n] = '\0';
-		struct kd_type_info ti;
-		if (kd_types_get(types, idx, &ti) < 0)
-			return 0;
-		struct find_field ff = { .name = part };
-		kd_types_fields(types, ti.index, match_field, &ff);
-		if (!ff.found)
-			return 0;
-		total += ff.offset;
-		idx = ff.type;
-		path += n + (dot != NULL);
-	}
-	return total > 0xffff ? 0 : (uint16_t)total;
+	struct kd_kfield f;
+	return kd_kfield_pdb(types, type, path, &f) < 0 || f.offset > 0xffff ? 0 : (uint16_t)f.offset;
 }
 
 static int layout_from_pdb(struct kd_engine *eng, struct kd_kernel_layout *l)
