@@ -688,6 +688,127 @@ static int cmd_process(struct kd_engine *eng, const char *name, const char *args
 	return 0;
 }
 
+/* --- dt from the built-in rows ------------------------------------------ */
+
+static void dt_type_text(const struct kd_kfield_row *r, unsigned ps, char *buf, size_t n)
+{
+	static const char *const usz[9] = { "", "UChar", "Uint2B", "", "Uint4B", "", "", "", "Uint8B" };
+	static const char *const isz[9] = { "", "Char", "Int2B", "", "Int4B", "", "", "", "Int8B" };
+	if (r->bit_len)
+		snprintf(buf, n, "Pos %u, %u Bit%s", r->bit_pos, r->bit_len, r->bit_len > 1 ? "s" : "");
+	else if (r->kind == KD_KF_PTR)
+		snprintf(buf, n, "Ptr%u Void", ps * 8);
+	else if (r->kind == KD_KF_LIST)
+		snprintf(buf, n, "_LIST_ENTRY");
+	else if (r->kind == KD_KF_CID)
+		snprintf(buf, n, "_CLIENT_ID");
+	else if (r->kind == KD_KF_CHARS)
+		snprintf(buf, n, "[%u] UChar", r->size);
+	else if ((r->kind == KD_KF_UINT || r->kind == KD_KF_INT) && r->size <= 8 && usz[r->size][0])
+		snprintf(buf, n, "%s", r->kind == KD_KF_INT ? isz[r->size] : usz[r->size]);
+	else
+		snprintf(buf, n, "<%u bytes>", r->size);
+}
+
+static void dt_value_text(struct kd_engine *eng, const struct kd_kfield_row *r, uint64_t addr, char *buf, size_t n)
+{
+	char a[20], b[20];
+	uint64_t v = 0, v2 = 0;
+	uint8_t raw[16] = { 0 };
+	size_t done = 0;
+	unsigned ps = kd_engine_pointer_size(eng);
+	size_t want = r->kind == KD_KF_STRUCT ? 0 : r->size > sizeof raw ? sizeof raw : r->size;
+	if (want && (kd_read_virtual(eng, addr + r->offset, raw, want, &done) < 0 || done != want)) {
+		snprintf(buf, n, "<unreadable>");
+		return;
+	}
+	for (unsigned i = want < 8 ? (unsigned)want : 8; i-- > 0;)
+		v = (v << 8) | raw[i];
+	if (r->kind == KD_KF_LIST || r->kind == KD_KF_CID)
+		for (unsigned i = 2 * ps; i-- > ps;)
+			v2 = (v2 << 8) | raw[i];
+	if (ps == 4 && (r->kind == KD_KF_LIST || r->kind == KD_KF_CID))
+		v &= 0xffffffffull;
+	if (r->bit_len) {
+		v = (v >> r->bit_pos) & (r->bit_len < 64 ? (1ull << r->bit_len) - 1 : ~0ull);
+		int len = snprintf(buf, n, "0y");
+		for (int i = r->bit_len - 1; i >= 0 && (size_t)len + 1 < n; i--)
+			buf[len++] = (v >> i) & 1 ? '1' : '0';
+		buf[len] = 0;
+	} else if (r->kind == KD_KF_PTR) {
+		snprintf(buf, n, "0x%s Void", kd_format_addr(eng, v, a));
+	} else if (r->kind == KD_KF_LIST) {
+		snprintf(buf, n, "_LIST_ENTRY [ 0x%s - 0x%s ]", kd_format_addr(eng, v, a), kd_format_addr(eng, v2, b));
+	} else if (r->kind == KD_KF_CID) {
+		snprintf(buf, n, "_CLIENT_ID [ 0x%llx . 0x%llx ]", (unsigned long long)v, (unsigned long long)v2);
+	} else if (r->kind == KD_KF_CHARS) {
+		char text[17];
+		size_t i;
+		for (i = 0; i < want && raw[i]; i++)
+			text[i] = isprint(raw[i]) ? (char)raw[i] : '.';
+		text[i] = 0;
+		snprintf(buf, n, "[%u]  \"%s\"", r->size, text);
+	} else if (r->kind == KD_KF_INT) {
+		unsigned bits = r->size * 8;
+		if (bits < 64 && (v >> (bits - 1)) & 1)
+			v |= ~0ull << bits;
+		snprintf(buf, n, "0n%lld", (long long)v);
+	} else if (r->kind == KD_KF_UINT) {
+		snprintf(buf, n, "0x%llx", (unsigned long long)v);
+	} else {
+		snprintf(buf, n, "<%u bytes>", r->size);
+	}
+}
+
+int kd_kfield_dt(struct kd_engine *eng, const char *args)
+{
+	char type[128] = "", addr_text[256] = "";
+	const char *p = kd_skip_spaces(args);
+	for (int i = 0; i < 2 && *p && *p != ';'; i++) {
+		size_t len = strcspn(p, " \t;");
+		if (*p == '-') {
+			i--;
+		} else if (!type[0] && (p[0] == '_' || !strncasecmp(p, "nt!", 3))) {
+			snprintf(type, sizeof type, "%.*s", (int)len, p);
+		} else {
+			snprintf(addr_text, sizeof addr_text, "%.*s", (int)len, p);
+		}
+		p = kd_skip_spaces(p + len);
+	}
+	const char *t = !strncasecmp(type, "nt!", 3) ? type + 3 : type;
+	size_t n;
+	const char *versions;
+	const struct kd_kfield_row *r = kd_kfield_builtin(eng, &n, &versions);
+	size_t first = n;
+	for (size_t i = 0; r && i < n && first == n; i++)
+		if (!strcmp(r[i].type, t))
+			first = i;
+	if (!r || first == n)
+		return KD_ENOTFOUND;
+	uint64_t addr = 0;
+	int have_addr = 0;
+	if (addr_text[0]) {
+		if (kd_eval(eng, addr_text, &addr, NULL) < 0) {
+			kd_eprintf(eng, "Couldn't resolve error at '%s'\n", addr_text);
+			return KD_EINVAL;
+		}
+		have_addr = 1;
+	}
+	kd_printf(eng, "nt!%s (built-in layout, %s: the nt PDB is not loaded; only the fields kd uses)\n", t, versions);
+	unsigned ps = kd_engine_pointer_size(eng);
+	for (size_t i = first; i < n && !strcmp(r[i].type, t); i++) {
+		char text[160];
+		if (!strcmp(r[i].field, "Size"))
+			continue; /* the structure's size, not a field */
+		if (have_addr)
+			dt_value_text(eng, &r[i], addr, text, sizeof text);
+		else
+			dt_type_text(&r[i], ps, text, sizeof text);
+		kd_printf(eng, "   +0x%03x %-16s : %s\n", r[i].offset, r[i].field, text);
+	}
+	return 0;
+}
+
 const struct kd_command kd_cmds_kobjects[] = {
 	{ "!process", cmd_process, "!process [Process|-1|0 [Flags [ImageName]]]",
 	  "a process (-1: the current one) or, with 0, every active process; flags 2/4 add threads and stacks" },

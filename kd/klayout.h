@@ -54,6 +54,11 @@ int kd_kfield_need(struct kd_engine *eng, uint64_t base, const char *type, const
  * versions they describe; NULL when the build has none. */
 const struct kd_kfield_row *kd_kfield_builtin(struct kd_engine *eng, size_t *n, const char **versions);
 
+/* dt for a kernel type the PDB does not give: "nt!_KTHREAD [Address]"
+ * from the built-in rows, marked as such. KD_ENOTFOUND (nothing printed)
+ * when the rows do not have the type. (kd/cmd_kobjects.c) */
+int kd_kfield_dt(struct kd_engine *eng, const char *args);
+
 /* Offset of a dotted field path in struct `type` of a PDB's types, with
  * its size and bits; KD_ENOTFOUND when absent. */
 struct kd_types;

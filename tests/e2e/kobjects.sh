@@ -83,6 +83,15 @@ if [ -r "$DUMP" ]; then
 	expect "$out" "Processor Index 1 Number (0, 1) GroupSetMember 2" \
 		"dump: !prcb 1 reads processor 1's KPRCB through KiProcessorBlock"
 	expect "$out" "No export nosuchext found" "an unknown extension answers as WinDbg does"
+
+	"$KD" -z "$DUMP" -c "dt nt!_ETHREAD $th; dt _EPROCESS $proc; dt nt!_NOSUCHTYPE; q" < /dev/null > "$TMP/dt.out" 2>&1
+	out="$TMP/dt.out"
+	expect "$out" "nt!_ETHREAD (built-in layout, Windows 10 2004-22H2: the nt PDB is not loaded; only the fields kd uses)" \
+		"dump: dt without the nt PDB says it shows the built-in layout"
+	expect "$out" "   +0x478 Cid              : _CLIENT_ID [ 0x$(printf '%x' $((0x$pid))) . 0x$(printf '%x' $((0x$tid))) ]" \
+		"dump: dt nt!_ETHREAD ADDR reads Cid where dq does"
+	expect "$out" "   +0x5a8 ImageFileName    : [15]  \"$name\"" "dump: dt _EPROCESS ADDR shows the image name"
+	expect "$out" "Symbol nt!_NOSUCHTYPE not found." "dump: dt of a type no source knows names it"
 else
 	echo "# real dump checks skipped: $DUMP is absent"
 fi
