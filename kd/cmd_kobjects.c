@@ -312,10 +312,10 @@ static uint64_t ticks_ms(struct kd_engine *eng, uint64_t ticks)
 	return ticks * 15625 / 1000;
 }
 
-static void print_time(struct kd_engine *eng, const char *label, uint64_t ticks)
+static void print_time(struct kd_engine *eng, const char *indent, const char *label, uint64_t ticks)
 {
 	uint64_t ms = ticks_ms(eng, ticks);
-	kd_printf(eng, "%-26s%02llu:%02llu:%02llu.%03llu\n", label, (unsigned long long)(ms / 3600000),
+	kd_printf(eng, "%s%-26s%02llu:%02llu:%02llu.%03llu\n", indent, label, (unsigned long long)(ms / 3600000),
 	          (unsigned long long)(ms / 60000 % 60), (unsigned long long)(ms / 1000 % 60),
 	          (unsigned long long)(ms % 1000));
 }
@@ -503,8 +503,8 @@ static int print_thread(struct kd_engine *eng, uint64_t thread, unsigned flags, 
 	if (kd_kfield_read(eng, thread, "_KTHREAD", "IdealProcessor", &ideal) == 0)
 		kd_printf(eng, "IdealProcessor: %llu", (unsigned long long)ideal);
 	kd_printf(eng, "\n");
-	print_time(eng, "UserTime", kf(eng, thread, "_KTHREAD", "UserTime", 0));
-	print_time(eng, "KernelTime", kf(eng, thread, "_KTHREAD", "KernelTime", 0));
+	print_time(eng, indent, "UserTime", kf(eng, thread, "_KTHREAD", "UserTime", 0));
+	print_time(eng, indent, "KernelTime", kf(eng, thread, "_KTHREAD", "KernelTime", 0));
 	uint64_t start = kf(eng, thread, "_ETHREAD", "Win32StartAddress", 0);
 	char sym[256];
 	if (kd_format_symbol(eng, start, sym, sizeof sym) == 0)

@@ -3,4 +3,4 @@
 libkd_a_SOURCES += kd/klayout.h kd/klayout.c kd/klayout_rows.h
 libkd_a_SOURCES += kd/cmd_kobjects.c
 KD_TESTS += tests/e2e/kobjects.sh
-EXTRA_DIST += tests/e2e/kobjects.sh
+EXTRA_DIST += tests/e2e/kobjects.sh tests/kdsim/scenarios/kobjects-x64.kds tests/kdsim/scenarios/kobjects-x86.kds

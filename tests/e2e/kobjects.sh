@@ -15,6 +15,103 @@ at() {
 	grep -m1 "^$hi\`$(printf '%08x' $sum) " "$1" | awk -v c="${4:-2}" '{print $c}' | tr -d '`'
 }
 
+# --- kdsim, x64 and x86 over KDCOM ------------------------------------------
+# run ARCH NAME COMMANDS: kd attached to the running kdsim, output after the prompt
+run() {
+	timeout 60 "$KD" -k "com:pipe,port=$TMP/com$1" -b -c "$3; q" < /dev/null 2>&1 \
+		| sed -n '/^0: kd> /,$p' | sed 1d > "$TMP/$2.out"
+}
+# count FILE LINE: how many lines equal LINE
+count() { grep -cxF -- "$2" "$1"; }
+
+for arch in x64 x86; do
+	start_sim --pipe "$TMP/com$arch" --arch $arch --cpus 2 \
+		--scenario "$KD_SRCDIR/tests/kdsim/scenarios/kobjects-$arch.kds" || not_ok "$arch: kdsim loads the kobjects scenario"
+	# The scenario's objects (tests/kdsim/scenarios/kobjects-*.kds).
+	if [ $arch = x64 ]; then
+		P1=fffff80013000000 P2=fffff80013001000 P3=fffff80013002000 T0=fffff80012f00000 T1=fffff80012f01000
+		T2=fffff80013010000 T3=fffff80013011000 E1=fffff80013020000 E2=fffff80013021000 IRP=fffff80013050000
+		PCR0=fffff80013100000 PRCB1='fffff800`13120180' T1b='fffff800`12f01000' IDLE1b='fffff800`13031000'
+		Z=0000000000000000 Zb='00000000`00000000' PEB2=a1b2c3d000 PEB3=9e5f0ff000 TEB3=000000a1b2c3e000
+		OT1=ffffad0ec1001000 DM=ffffad0ec1002000 LINKS=448 ST2=ffff850429a05c90 CUR2=ffff850429a00f00
+		BASE2=ffff850429a06000 LIM2=ffff850429a00000 NT=fffff80012600000
+		IRPM=fffff80013051000 DPC=fffff80013060000 IDLE0=fffff80013030000 IRQL1=0000000000000002
+	else
+		P1=83210000 P2=83211000 P3=83212000 T0=83100000 T1=83101000 T2=83200000 T3=83201000
+		E1=83220000 E2=83221000 IRP=83250000 PCR0=83300000 PRCB1=83310120 T1b=83101000 IDLE1b=83231000
+		Z=00000000 Zb=00000000 PEB2=7ffdd000 PEB3=7ffde000 TEB3=7ffdf000 OT1=8b001000 DM=8b002000 LINKS=e8
+		ST2=8fa05c90 CUR2=8fa00f00 BASE2=8fa06000 LIM2=8fa00000 NT=82800000
+		IRPM=83251000 DPC=83260000 IDLE0=83230000 IRQL1=00000002
+	fi
+	run $arch all '!process 0 0; !process 0 0 smss.exe'
+	out="$TMP/all.out"
+	expect "$out" "**** NT ACTIVE PROCESS DUMP ****" "$arch: !process 0 0 walks PsActiveProcessHead (KDDEBUGGER_DATA64+0x50)"
+	[ "$(count "$out" "PROCESS $P1")" = 1 ] && [ "$(count "$out" "PROCESS $P2")" = 2 ] && [ "$(count "$out" "PROCESS $P3")" = 1 ] \
+		&& ok "$arch: every process once, and the image-name filter keeps smss.exe only" \
+		|| { not_ok "$arch: every process once, and the image-name filter keeps smss.exe only"; cat "$out"; }
+	expect "$out" "    SessionId: none  Cid: 0004    Peb: 00000000  ParentCid: 0000" "$arch: System: Cid 4, no session, no PEB"
+	expect "$out" "    DirBase: 001ad000  ObjectTable: $OT1  HandleCount: <Data Not Accessible>" "$arch: System's DirBase and ObjectTable"
+	expect "$out" "    Image: System" "$arch: System's image name"
+	expect "$out" "    SessionId: none  Cid: 01a4    Peb: $PEB2  ParentCid: 0004" "$arch: smss.exe's Cid, PEB and parent"
+	expect "$out" "    SessionId: 1  Cid: 01f8    Peb: $PEB3  ParentCid: 01ec" "$arch: csrss.exe's session (MM_SESSION_SPACE.SessionId)"
+	expect "$out" "    Image: csrss.exe" "$arch: csrss.exe's image name"
+
+	run $arch wait "!thread $T2; !thread $T1 2; !thread"
+	out="$TMP/wait.out"
+	expect "$out" "THREAD $T2  Cid 0004.003c  Teb: $Z Win32Thread: $Z WAIT: (Executive) KernelMode Non-Alertable" \
+		"$arch: !thread of a waiting thread: Cid, Teb and its wait"
+	expect "$out" "    $E1  NotificationEvent" "$arch: the object it waits on, by its dispatcher type"
+	expect "$out" "    $IRP: (0006,0310) Flags: 00060043  Mdl: $IRPM" "$arch: its IRP list"
+	expect "$out" "Owning Process            $P1       Image:         System" "$arch: the owning process"
+	expect "$out" "DeviceMap                 $DM" "$arch: the process's device map"
+	expect "$out" "Wait Start TickCount      64             Ticks: 436 (0:00:00:06.812)" \
+		"$arch: the wait start tick and the ticks since (KUSER_SHARED_DATA.TickCount 500)"
+	expect "$out" "Context Switch Count      5925           IdealProcessor: 2" "$arch: context switches and ideal processor"
+	expect "$out" "KernelTime                00:00:00.046" "$arch: kernel time (3 ticks)"
+	expect "$out" "Win32 Start Address nt+0x2ef0 (0x${NT%????}2ef0)" "$arch: the Win32 start address, symbolized"
+	expect "$out" "Stack Init $ST2 Current $CUR2" "$arch: initial and current kernel stack"
+	expect "$out" "Base $BASE2 Limit $LIM2 Call $Z" "$arch: stack base and limit"
+	expect "$out" "Priority 16 BasePriority 13 PriorityDecrement 0 IoPriority 2 PagePriority 5" "$arch: priorities"
+	grep -q " nt+0x1234\$" "$out" && ok "$arch: the stack starts where the thread's switch frame returns (nt+0x1234)" \
+		|| { not_ok "$arch: the stack starts where the thread's switch frame returns"; cat "$out"; }
+	grep -q "^THREAD $T1  Cid 01f8.0200  Teb: .* RUNNING on processor 1\$" "$out" \
+		&& ok "$arch: a thread running on processor 1 says so (KPRCB.CurrentThread)" || { not_ok "$arch: RUNNING on processor 1"; cat "$out"; }
+	grep -q "^THREAD $T0  Cid 0004.0108 .* RUNNING on processor 0\$" "$out" \
+		&& ok "$arch: !thread alone is the current processor's thread" || { not_ok "$arch: !thread alone"; cat "$out"; }
+
+	run $arch threads "!process $P2 6"
+	out="$TMP/threads.out"
+	expect "$out" "        THREAD $T3  Cid 01a4.01a8  Teb: $TEB3 Win32Thread: $Z WAIT: (UserRequest) UserMode Alertable" \
+		"$arch: !process with flags 6 lists the process's threads (ThreadListHead), indented"
+	expect "$out" "            $E2  SynchronizationEvent" "$arch: with their wait objects"
+
+	run $arch cpu '!pcr; !prcb 1; !irql; !irql 1; !irql 2'
+	out="$TMP/cpu.out"
+	expect "$out" "KPCR for Processor 0 at $PCR0:" "$arch: !pcr names the processor's KPCR"
+	expect "$out" "    Major 1 Minor 1" "$arch: its version"
+	expect "$out" "	               Irql: $IRQL1" "$arch: its IRQL"
+	expect "$out" "	      CurrentThread: $T0" "$arch: its current thread"
+	expect "$out" "	         IdleThread: $IDLE0" "$arch: its idle thread"
+	expect "$out" "	          DpcQueue:  0x$DPC nt+0x3456" "$arch: its DPC queue with the routine's symbol"
+	expect "$out" "PRCB for Processor 1 at $PRCB1:" "$arch: !prcb 1 through KiProcessorBlock"
+	expect "$out" "Threads--  Current $T1b Next $Zb Idle $IDLE1b" "$arch: processor 1's threads"
+	expect "$out" "Processor Index 1 Number (0, 1) GroupSetMember 2" "$arch: processor 1's number and group"
+	expect "$out" "Interrupt Count -- 000003c3" "$arch: its interrupt count"
+	expect "$out" "Times -- Dpc    00000002 Interrupt 00000001 " "$arch: its DPC and interrupt times"
+	expect "$out" "         Kernel 000000da User      00000000 " "$arch: its kernel and user times"
+	expect "$out" "Debugger saved IRQL for processor 0x0 -- 2 (DISPATCH_LEVEL)" "$arch: !irql: processor 0's saved IRQL"
+	expect "$out" "Debugger saved IRQL for processor 0x1 -- 0 (LOW_LEVEL)" "$arch: !irql 1"
+	expect "$out" "Cannot get PRCB address: processor 2 does not exist (2 processors)" "$arch: !irql of a missing processor"
+
+	# A cycle that never returns to the head: csrss.exe's Flink back to smss.exe.
+	if [ $arch = x64 ]; then cmd="eq $P3+$LINKS $P2+$LINKS"; else cmd="ed $P3+$LINKS $P2+$LINKS"; fi
+	run $arch cycle "$cmd; !process 0 0"
+	out="$TMP/cycle.out"
+	grep -q "^The active process list is corrupt or too long at .*: stopping\$" "$out" \
+		&& ok "$arch: a cyclic process list ends with a message, not a hang" || { not_ok "$arch: a cyclic process list ends"; cat "$out"; }
+	kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
+done
+
 DUMP="$KD_DATA/dumps/triage_x64.dmp"
 if [ -r "$DUMP" ]; then
 	# Documented 19041 x64 offsets (public symbols): ETHREAD.Cid 0x478,
