@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "arch/regs.h"
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 
 static int open_cs(enum kd_machine m, csh *h)
 {
@@ -419,9 +420,7 @@ void kd_disasm_effective_address(const struct kd_disasm_env *env, const struct k
 	int flat = strcmp(segname, "fs") != 0 && strcmp(segname, "gs") != 0;
 	if (flat && env->read && env->read(env->ctx, ea, data, in->mem_size, &done) == 0
 	    && done == in->mem_size) {
-		uint64_t v = 0;
-		for (unsigned i = in->mem_size; i-- > 0;)
-			v = v << 8 | data[i];
+		uint64_t v = kd_le(data, in->mem_size);
 		snprintf(val, sizeof val, "%0*llx", (int)in->mem_size * 2, (unsigned long long)v);
 		/* A call or jump through memory shows where it goes. */
 		unsigned ptr = is64 ? 8 : 4;

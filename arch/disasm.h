@@ -30,13 +30,13 @@ struct kd_disasm_env {
 /* Read exactly len bytes through env: 0 or KD_EUNREADABLE. */
 int kd_disasm_env_read_exact(const struct kd_disasm_env *env, uint64_t addr, void *buf, size_t len);
 
-/* The environment of the engine's current target (kd/cmd_disasm.c). */
+/* The environment of the engine's current target (kd/commands/disasm.c). */
 void kd_disasm_env_engine(struct kd_disasm_env *env, struct kd_engine *eng);
 
 /* Print the symbol line and the instruction at c's ip with its memory
  * operand note, as r and a stop report show it; the next `u` without an
  * address starts at that instruction. c NULL: the engine's context.
- * (kd/cmd_disasm.c) */
+ * (kd/commands/disasm.c) */
 int kd_disasm_show_current(struct kd_engine *eng, const struct kd_context *c);
 
 #define KD_INSN_MAX 16

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 int kd_x86_trap_to_context(const void *frame, size_t len, uint32_t frame_addr,
                            struct kd_context *out, uint32_t *err_code)

@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "kd/bytes.h"
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 
 #define UNW_FLAG_CHAININFO 0x4
 #define MAX_CHAIN 32

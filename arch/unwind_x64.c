@@ -21,8 +21,8 @@
 
 #include <string.h>
 
-#include "kd/bytes.h"
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 
 #define MAX_CHAIN 32
 #define REG_RSP 4
@@ -33,9 +33,7 @@ static int read_u64(const struct kd_disasm_env *mem, uint64_t addr, uint64_t *v)
 	int rc = kd_disasm_env_read_exact(mem, addr, b, sizeof b);
 	if (rc < 0)
 		return rc;
-	*v = 0;
-	for (int i = 7; i >= 0; i--)
-		*v = *v << 8 | b[i];
+	*v = kd_le64(b);
 	return 0;
 }
 
@@ -136,7 +134,7 @@ int kd_x64_unwind_info_parse(const uint8_t *buf, size_t len, struct kd_x64_unwin
 	if (len < need)
 		return KD_EFORMAT;
 	for (unsigned i = 0; i < out->count; i++)
-		out->codes[i] = (uint16_t)(buf[4 + 2 * i] | buf[5 + 2 * i] << 8);
+		out->codes[i] = kd_le16(buf + 4 + 2 * i);
 	for (unsigned i = 0; i < out->count;) {
 		unsigned n = kd_x64_unwind_code_slots(out, i);
 		if (!n)
@@ -532,10 +530,8 @@ int kd_x64_scan_for_return(const struct kd_x64_unwind_env *env, uint64_t sp, uin
 		if (done == 0)
 			return KD_ENOTFOUND;
 		for (size_t i = 0; i < done; i += 8) {
-			uint64_t v = 0, base;
+			uint64_t v = kd_le64(chunk + i), base;
 			uint32_t size;
-			for (int k = 7; k >= 0; k--)
-				v = v << 8 | chunk[i + k];
 			if (v < 8 || env->module_at(env->mem.ctx, v, &base, &size) < 0)
 				continue;
 			uint8_t code[8];

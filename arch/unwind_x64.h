@@ -6,7 +6,7 @@
  * functions, and a marked stack scan for code without unwind data.
  *
  * Pure: memory and modules come through kd_x64_unwind_env, so the logic
- * is tested on hand-made stacks; kd/stack_x64.c plugs in the engine.
+ * is tested on hand-made stacks; kd/engine/stack_x64.c plugs in the engine.
  * Every byte read (unwind data, code, stack) is untrusted and checked.
  */
 #ifndef KD_ARCH_UNWIND_X64_H

@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 
 #define PFN_MASK_64 0x000ffffffffff000ull
 
@@ -33,9 +34,7 @@ static int read_entry(kd_phys_read_fn read, void *ctx, struct kd_vtop_walk *w,
 	int rc = read(ctx, pa, b, size);
 	if (rc < 0)
 		return rc;
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)b[i] << (8 * i);
+	uint64_t v = kd_le(b, size);
 	struct kd_vtop_level *l = &w->level[w->nlevels++];
 	l->name = name;
 	l->entry_pa = pa;
@@ -75,9 +74,7 @@ static int resolve_prototype(enum kd_paging mode, uint64_t dtb, uint64_t va, uin
 	uint8_t b[8];
 	if (read(ctx, pw.pa, b, 8) < 0)
 		return KD_EUNREADABLE;
-	uint64_t p = 0;
-	for (int i = 7; i >= 0; i--)
-		p = p << 8 | b[i];
+	uint64_t p = kd_le64(b);
 	if (!(p & KD_PTE_VALID) && ((p & KD_PTE_PROTOTYPE) || !(p & KD_PTE_TRANSITION)))
 		return KD_EUNREADABLE;
 	if (!(p & KD_PTE_VALID))

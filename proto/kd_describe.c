@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 #include "proto/dbgkd.h"
 
 /* A bounded line being built; output past the end is dropped. */
@@ -91,7 +92,7 @@ int kd_packet_api(uint16_t type, const uint8_t *payload, size_t len, uint32_t *a
 	case KD_PACKET_TYPE_KD_FILE_IO:
 		if (len < 4)
 			return KD_ENOTFOUND;
-		*api = payload[0] | payload[1] << 8 | payload[2] << 16 | (uint32_t)payload[3] << 24;
+		*api = kd_le32(payload);
 		return 0;
 	default:
 		return KD_ENOTFOUND;

@@ -4,7 +4,7 @@
  *
  * KDCOM (proto/kdcom.c) implements it over a byte stream with leaders,
  * acknowledgements, resends and resets; KDNET (proto/kdnet_link.c) over
- * UDP datagrams. Above the link, the live target (kd/live_target.c) and the
+ * UDP datagrams. Above the link, the live target (kd/targets/live_target.c) and the
  * simulator see only whole, checked, de-duplicated data packets. Control
  * packets never leave the link.
  */

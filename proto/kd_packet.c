@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "base/bytes.h"
 uint32_t kd_packet_checksum(const uint8_t *data, size_t len)
 {
 	uint32_t sum = 0;
@@ -21,11 +22,6 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = v >> 24;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 void kd_packet_header_encode(const struct kd_packet_header *h, uint8_t out[KD_PACKET_HEADER_SIZE])
 {
 	put32(out, h->leader);
@@ -39,11 +35,11 @@ void kd_packet_header_encode(const struct kd_packet_header *h, uint8_t out[KD_PA
 
 void kd_packet_header_decode(const uint8_t in[KD_PACKET_HEADER_SIZE], struct kd_packet_header *h)
 {
-	h->leader = get32(in);
-	h->type = in[4] | (in[5] << 8);
-	h->byte_count = in[6] | (in[7] << 8);
-	h->id = get32(in + 8);
-	h->checksum = get32(in + 12);
+	h->leader = kd_le32(in);
+	h->type = kd_le16(in + 4);
+	h->byte_count = kd_le16(in + 6);
+	h->id = kd_le32(in + 8);
+	h->checksum = kd_le32(in + 12);
 }
 
 const char *kd_packet_type_name(unsigned type)

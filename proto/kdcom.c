@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/kd_packet.h"
 
 struct tx_packet {

@@ -12,7 +12,7 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 static const uint8_t kdnet_magic[4] = { 'M', 'D', 'B', 'G' };
 

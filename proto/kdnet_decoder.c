@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 void kdnet_decoder_init(struct kdnet_decoder *d, const uint8_t control_key[KDNET_KEY_SIZE])
 {

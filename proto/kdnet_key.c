@@ -12,7 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 static int digit36(int c)
 {

@@ -19,7 +19,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "kd/error.h"
+#include "base/bytes.h"
+#include "base/error.h"
 #include "proto/kd_describe.h"
 #include "proto/kd_packet.h"
 #include "proto/kdnet.h"
@@ -630,7 +631,7 @@ int kdnet_link_open_target(uv_loop_t *loop, const char *host, int port, const ui
 		snprintf(err, errlen, "no random bytes for the KDNET handshake");
 		return KD_EIO;
 	}
-	k->hs_counter = (uint32_t)(k->value[0] | k->value[1] << 8 | k->value[2] << 16 | (uint32_t)k->value[3] << 24);
+	k->hs_counter = kd_le32(k->value);
 	send_handshake_request(k);
 	arm_timer(k);
 	*out = &k->base;

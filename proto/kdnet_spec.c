@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/kdnet_link.h"
 
 const char *const kdnet_causes =

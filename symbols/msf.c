@@ -2,7 +2,7 @@
  * MSF 7.00 container reader: superblock, stream directory, lazily
  * materialised streams over an mmap'd (or caller-owned) image of the file.
  */
-#include "kd/bytes.h"
+#include "base/bytes.h"
 #include "symbols/msf.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 static const char msf7_magic[32] = "Microsoft C/C++ MSF 7.00\r\n\x1a" "DS\0\0\0";
 static const char msf2_magic[] = "Microsoft C/C++ program database 2.00\r\n";

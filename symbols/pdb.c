@@ -3,7 +3,7 @@
  * optional debug streams), publics/globals hash tables, module symbols and
  * the sorted address index.
  */
-#include "kd/bytes.h"
+#include "base/bytes.h"
 #include "symbols/pdb.h"
 
 #include <stdarg.h>
@@ -12,7 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kd/error.h"
+#include "base/array.h"
+#include "base/error.h"
 #include "symbols/msf.h"
 
 #define GSI_BUCKETS 4096
@@ -211,13 +212,8 @@ static int parse_modules(struct kd_pdb *pdb, const uint8_t *p, uint32_t len)
 		if (!obj)
 			return KD_EFORMAT;
 		q = (const uint8_t *)obj + strlen(obj) + 1;
-		if (pdb->nmodules == cap) {
-			cap = cap ? 2 * cap : 64;
-			void *m = realloc(pdb->modules, cap * sizeof *pdb->modules);
-			if (!m)
-				return KD_ENOMEM;
-			pdb->modules = m;
-		}
+		if (KD_ARRAY_RESERVE(pdb->modules, cap, pdb->nmodules + 1) < 0)
+			return KD_ENOMEM;
 		struct kd_pdb_module *m = &pdb->modules[pdb->nmodules++];
 		contrib_at(p + 4, &m->contrib);
 		m->sym_stream = kd_le16(p + 34);
@@ -738,15 +734,9 @@ static void index_add(void *ctx, const struct kd_pdb_symbol *s)
 	struct index_builder *b = ctx;
 	if (b->oom || s->rva == 0 || !s->name[0])
 		return;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 1024;
-		void *v = realloc(b->v, cap * sizeof *b->v);
-		if (!v) {
-			b->oom = 1;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
+	if (KD_ARRAY_RESERVE(b->v, b->cap, b->n + 1) < 0) {
+		b->oom = 1;
+		return;
 	}
 	b->v[b->n++] = *s;
 }

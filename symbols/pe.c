@@ -3,7 +3,7 @@
  * export directory and the x64 exception directory, over a read callback
  * so files and target memory share one parser.
  */
-#include "kd/bytes.h"
+#include "base/bytes.h"
 #include "symbols/pe.h"
 
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 #define MAX_SECTIONS 96
 #define MAX_EXPORTS (1u << 20)

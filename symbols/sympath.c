@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 void kd_sympath_default_cache(char *out, size_t n)
 {

@@ -13,15 +13,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kd/engine.h"
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/sympath.h"
 
 struct progress {
-	struct kd_engine *eng;
+	const struct kd_symsrv_hooks *hooks;
 	const char *name;
 	int shown;
 };
+
+static void say(const struct kd_symsrv_hooks *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct kd_symsrv_hooks *h, const char *fmt, ...)
+{
+	if (!h || !h->print)
+		return;
+	char line[4200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	h->print(h->user, line);
+}
 
 /* mkdir -p of a path we built ourselves. */
 static int make_dirs(const char *path)
@@ -47,15 +59,15 @@ static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t 
 	(void)ut;
 	(void)un;
 	struct progress *p = user;
-	if (p->eng && now > 0) {
+	if (p->hooks->progress && now > 0) {
 		if (total > 0)
-			kd_printf(p->eng, "\rSYMSRV:  %s  %lld of %lld KB", p->name, (long long)now / 1024,
-			          (long long)total / 1024);
+			say(p->hooks, "\rSYMSRV:  %s  %lld of %lld KB", p->name, (long long)now / 1024,
+			    (long long)total / 1024);
 		else
-			kd_printf(p->eng, "\rSYMSRV:  %s  %lld KB", p->name, (long long)now / 1024);
+			say(p->hooks, "\rSYMSRV:  %s  %lld KB", p->name, (long long)now / 1024);
 		p->shown = 1;
 	}
-	return p->eng && kd_engine_canceled(p->eng) ? 1 : 0;
+	return p->hooks->canceled && p->hooks->canceled(p->hooks->user) ? 1 : 0;
 }
 
 /* GET url into the open file f: 0, KD_ENOTFOUND (HTTP 404) or KD_EIO. */
@@ -73,7 +85,7 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (prog->eng && isatty(STDOUT_FILENO)) {
+	if (prog->hooks && (prog->hooks->progress || prog->hooks->canceled)) {
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, prog);
@@ -83,7 +95,7 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (prog->shown) {
-		kd_printf(prog->eng, "\n");
+		say(prog->hooks, "\n");
 		prog->shown = 0;
 	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
@@ -152,8 +164,8 @@ static int expand_cab(const char *cab_path, const char *dest, char *err, size_t 
 	return rc;
 }
 
-int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, const char *name,
-                    const char *key, int verbose, char *err, size_t errlen)
+int kd_symsrv_fetch(const struct kd_symsrv_hooks *hooks, const char *url, const char *store,
+                    const char *name, const char *key, char *err, size_t errlen)
 {
 	char dest[4096], dir[4096], link[4096];
 	if (kd_sympath_store_path(store, name, key, dest, sizeof dest) < 0)
@@ -164,10 +176,11 @@ int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, c
 	size_t ul = strlen(url);
 	while (ul && url[ul - 1] == '/')
 		ul--;
-	struct progress prog = { eng, name, 0 };
+	struct progress prog = { hooks, name, 0 };
+	int verbose = hooks && hooks->verbose;
 	snprintf(link, sizeof link, "%.*s/%s/%s/%s", (int)ul, url, name, key, name);
-	if (eng && verbose)
-		kd_printf(eng, "SYMSRV:  GET %s\n", link);
+	if (verbose)
+		say(hooks, "SYMSRV:  GET %s\n", link);
 	int rc = download(link, dest, &prog, err, errlen);
 	if (rc != KD_ENOTFOUND)
 		return rc;
@@ -178,8 +191,8 @@ int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, c
 	snprintf(link, sizeof link, "%.*s/%s/%s/%s", (int)ul, url, name, key, cname);
 	char cab[4200];
 	snprintf(cab, sizeof cab, "%s/%s", dir, cname);
-	if (eng && verbose)
-		kd_printf(eng, "SYMSRV:  GET %s\n", link);
+	if (verbose)
+		say(hooks, "SYMSRV:  GET %s\n", link);
 	rc = download(link, cab, &prog, err, errlen);
 	if (rc == KD_ENOTFOUND)
 		return kd_fail(err, errlen, KD_ENOTFOUND, "not on the server");

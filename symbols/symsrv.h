@@ -10,13 +10,23 @@
 
 #include <stddef.h>
 
-struct kd_engine;
+/* How a download talks to whoever asked for it; every member may be NULL
+ * or 0, and so may the whole struct (a silent download). */
+struct kd_symsrv_hooks {
+	/* Text for the user: "SYMSRV:  GET ..." lines when verbose, progress
+	 * fragments ("\rSYMSRV:  name  12 of 340 KB") when progress is set. */
+	void (*print)(void *user, const char *text);
+	/* Nonzero when the user wants the download stopped (Ctrl-C). */
+	int (*canceled)(void *user);
+	void *user;
+	int verbose;
+	int progress;
+};
 
-/* Fetches url/name/key/name into store/name/key/name. eng (may be NULL)
- * receives a progress line when its output is a terminal and `verbose`
- * messages. 0, KD_ENOTFOUND (the server has neither file) or another
- * KD_E* code with err set. */
-int kd_symsrv_fetch(struct kd_engine *eng, const char *url, const char *store, const char *name,
-                    const char *key, int verbose, char *err, size_t errlen);
+/* Fetches url/name/key/name into store/name/key/name. 0, KD_ENOTFOUND
+ * (the server has neither file), KD_ECANCELED or another KD_E* code with
+ * err set. */
+int kd_symsrv_fetch(const struct kd_symsrv_hooks *hooks, const char *url, const char *store,
+                    const char *name, const char *key, char *err, size_t errlen);
 
 #endif

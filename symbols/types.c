@@ -1,14 +1,14 @@
 /*
  * TPI type records: index, hash lookup by name, leaves decoded for dt.
  */
-#include "kd/bytes.h"
+#include "base/bytes.h"
 #include "symbols/types.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pdb.h"
 
 #define MAX_CHAIN 64

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 #define ARENA 65536
 #define MAX_DEPTH 64

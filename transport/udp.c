@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 struct kd_udp {
 	uv_udp_t handle;

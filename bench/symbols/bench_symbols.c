@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/engine.h"
-#include "kd/image_target.h"
-#include "symbols/symbols.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
+#include "kd/targets/image_target.h"
+#include "kd/engine/symbols.h"
 
 static void out(void *user, enum kd_output_kind kind, const char *text)
 {

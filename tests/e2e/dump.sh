@@ -41,6 +41,17 @@ if [ $have_z = 1 ] && [ -f "$KD_DATA/dumps/triage_x64.dmp" ]; then
 	expect "$TMP/triage.out" "Bugcheck code 1000007E" "triage: bugcheck code"
 	expect "$TMP/triage.out" 'Arguments ffffffff`c0000005 fffff804`8b58334c ffff8504`29891ee8 ffff8504`29891720' "triage: bugcheck arguments"
 	grep -q "19041 MP (16 procs)" "$TMP/triage.out" && ok "triage: vertarget build and processors" || not_ok "triage: vertarget build and processors"
+	# The same through kd --log-target: the dump behind a wrapping target
+	# still gives the banner and .dumpdebug, and the log names the reads.
+	timeout 60 "$KD" -z "$KD_DATA/dumps/triage_x64.dmp" --log-target "$TMP/triage.log" -c ".bugcheck; .dumpdebug; dq @rsp L2; q" \
+		< /dev/null > "$TMP/triage-log.out" 2>&1
+	expect "$TMP/triage-log.out" "Bugcheck code 1000007E" "triage through --log-target: bugcheck code"
+	grep -q "^Loading Dump File \[" "$TMP/triage-log.out" && ok "triage through --log-target: the load banner" \
+		|| not_ok "triage through --log-target: the load banner"
+	grep -q "TRIAGE_DUMP\|Triage\|DumpType" "$TMP/triage-log.out" && ok "triage through --log-target: .dumpdebug" \
+		|| { not_ok "triage through --log-target: .dumpdebug"; head -30 "$TMP/triage-log.out"; }
+	grep -q "^ *[0-9.]* open dump target" "$TMP/triage.log" && grep -q "read_virtual .* -> ok" "$TMP/triage.log" \
+		&& ok "triage through --log-target: the log has the reads" || { not_ok "triage through --log-target: the log has the reads"; head "$TMP/triage.log"; }
 	head -c 20000 "$TMP/full-x64.dmp" > "$TMP/cut.dmp"
 	timeout 60 "$KD" -z "$TMP/cut.dmp" -c "q" < /dev/null > "$TMP/cut.out" 2>&1
 	rc=$?

@@ -42,8 +42,12 @@ expect_in() {
 	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "  expected text: $2"; sed 's/^/  | /' "$1" | head -80; fi
 }
 
-session() { # name arch transport
+session() { # name arch transport [log]
 	name=$1 arch=$2 transport=$3
+	# "log": through kd --log-target, a target built only on the target
+	# interface around the live one; every expectation must hold there too.
+	extra=
+	[ "${4:-}" = log ] && extra="--log-target $TMP/$name.log"
 	# x64 addresses as a fixed high half and a low half the shell can add to
 	if [ "$arch" = x64 ]; then
 		hi=fffff800; w=16; ip=rip; ax=rax; dx=rdx
@@ -83,7 +87,7 @@ session() { # name arch transport
 	cmds="bp $c+5; bu xframe_eh_dll!_DllMainCRTStartup; ba w4 $(addr $data); bl; g; r $ip; r $ax"
 	cmds="$cmds; db $c L8; u $c+5 L1; p; r $ip; r $dx; t; t; r $ip; gu; r $ip"
 	cmds="$cmds; g; .echo after-write; g; r $ip; .echo before-final; bc *; g; q"
-	timeout 90 "$KD" -k "$conn" -y "$dir" -c "$cmds" < /dev/null > "$TMP/$name.out" 2> "$TMP/$name.err"
+	timeout 90 "$KD" -k "$conn" $extra -y "$dir" -c "$cmds" < /dev/null > "$TMP/$name.out" 2> "$TMP/$name.err"
 	rc=$?
 	[ $rc -eq 0 ] && ok "$name: kd exits 0" || { not_ok "$name: kd exits 0 (got $rc)"; sed 's/^/  | /' "$TMP/$name.err" | head -20; }
 	expect "$TMP/$name.out" "     0 e Disable Clear  $(tick $((code + 5)))     0001 (0001)" "$name: bl lists the bp"
@@ -117,6 +121,15 @@ session() { # name arch transport
 		ok "$name: no breakpoint byte left in target memory"
 	else
 		not_ok "$name: kdsim reported on its memory"; sed 's/^/  | /' "$TMP/sim.out"
+	fi
+	if [ -n "$extra" ]; then
+		# The run went through the log target: breakpoints in and out,
+		# resumes with the trace flag (t, p) and without.
+		for what in "open live target" "insert_breakpoint $hi$(printf '%08x' $((code + 5))) -> ok" \
+			"remove_breakpoint handle" "resume status 0x10002 trace 1" "resume status 0x10002 trace 0" "wait_stop 0 ms -> ok"; do
+			grep -qF -- "$what" "$TMP/$name.log" && ok "$name: the target log shows '$what'" \
+				|| { not_ok "$name: the target log shows '$what'"; head -40 "$TMP/$name.log" | sed 's/^/  | /'; }
+		done
 	fi
 }
 
@@ -317,6 +330,7 @@ session pipe-x64 x64 pipe
 session pipe-x86 x86 pipe
 session net-x64 x64 udp
 session net-x86 x86 udp
+session log-x64 x64 pipe log
 quit_session x64
 quit_session x86
 events_session x64

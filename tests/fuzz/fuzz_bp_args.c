@@ -1,6 +1,6 @@
 /*
- * Fuzz harness for the execution-control parsers (kd/breakpoints.c,
- * kd/events.c): bp/ba arguments, breakpoint id lists, command strings
+ * Fuzz harness for the execution-control parsers (kd/engine/breakpoints.c,
+ * kd/engine/events.c): bp/ba arguments, breakpoint id lists, command strings
  * (j, trailing g) and sx event names, on arbitrary text; the bl line of
  * whatever parsed.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/breakpoints.h"
-#include "kd/events.h"
+#include "kd/engine/breakpoints.h"
+#include "kd/engine/events.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "kd/dump_target.h"
-#include "kd/engine.h"
+#include "kd/targets/dump_target.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

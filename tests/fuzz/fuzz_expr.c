@@ -1,6 +1,6 @@
 /*
  * Fuzz harness for the text and bytes the register/expression layer
- * parses: MASM expressions (kd/expr.c) against a fake register context
+ * parses: MASM expressions (kd/engine/expr.c) against a fake register context
  * and memory, and — the same input as machine code — the WinDbg-notation
  * disassembler (arch/disasm.c): decoding, formatting, the effective
  * address note and backward decoding. Trap frame, TSS and exception
@@ -18,8 +18,8 @@
 #include "arch/disasm.h"
 #include "arch/frames.h"
 #include "arch/pdata.h"
-#include "kd/error.h"
-#include "kd/expr.h"
+#include "base/error.h"
+#include "kd/engine/expr.h"
 
 struct mem {
 	const uint8_t *data;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kd/stack.h"
+#include "kd/engine/stack.h"
 
 #define STACK_BASE 0x1000u
 #define STACK_WORDS 64

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "kd/decode_pcap.h"
+#include "proto/decode_pcap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

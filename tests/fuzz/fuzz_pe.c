@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,7 +14,7 @@
 
 #include "arch/pdata.h"
 #include "arch/unwind_x64.h"
-#include "kd/error.h"
+#include "base/error.h"
 
 #define IMG_BASE 0x140000000ull
 #define IMG_SIZE 0x3000u

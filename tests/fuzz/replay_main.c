@@ -3,10 +3,12 @@
  *
  * Each harness defines LLVMFuzzerTestOneInput; built with this file instead
  * of libFuzzer it feeds the harness every file of
- * $KD_SRCDIR/tests/fuzz/corpus/FUZZ_NAME (the kept corpus and the crashers
- * that became regression inputs), so a fixed crash stays fixed.
+ * $KD_SRCDIR/tests/fuzz/corpus/NAME (the kept corpus and the crashers
+ * that became regression inputs), so a fixed crash stays fixed. NAME comes
+ * from the program's own name, replay_NAME.
  */
 #include <dirent.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +53,15 @@ static int replay_file(const char *path)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	char *name = basename(argv[0]);
+	if (strncmp(name, "replay_", 7) == 0)
+		name += 7;
 	const char *src = getenv("KD_SRCDIR");
 	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s", src ? src : ".", FUZZ_NAME);
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s", src ? src : ".", name);
 	DIR *d = opendir(dir);
 	if (!d) {
 		printf("not ok - no corpus at %s\n", dir);
@@ -75,9 +81,9 @@ int main(void)
 	}
 	closedir(d);
 	if (errors || count == 0) {
-		printf("not ok - %s: %d inputs replayed, %d unreadable\n", FUZZ_NAME, count, errors);
+		printf("not ok - %s: %d inputs replayed, %d unreadable\n", name, count, errors);
 		return 1;
 	}
-	printf("ok - %s: %d corpus inputs replayed\n", FUZZ_NAME, count);
+	printf("ok - %s: %d corpus inputs replayed\n", name, count);
 	return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 #define EFL_CF 0x1u
 #define EFL_PF 0x4u

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pe.h"
 #include "tests/kdsim/read_file.h"
 

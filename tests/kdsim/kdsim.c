@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/dump_target.h"
-#include "kd/kdnet_replay.h"
+#include "kd/targets/dump_target.h"
+#include "proto/kdnet_replay.h"
 #include "proto/kdcom.h"
 #include "proto/kdnet_key.h"
 #include "proto/kdnet_link.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 
 int sim_read_file(const char *path, size_t max, uint8_t **data, size_t *len, char *err, size_t errlen)
 {

@@ -32,7 +32,7 @@
 #include <strings.h>
 
 #include "arch/frames.h"
-#include "kd/error.h"
+#include "base/error.h"
 #include "tests/kdsim/chain_x64.h"
 #include "tests/kdsim/chain_x86.h"
 #include "tests/kdsim/script.h"

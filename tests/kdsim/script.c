@@ -55,7 +55,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "tests/kdsim/image_map.h"
 #include "tests/kdsim/read_file.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "proto/dbgkd.h"
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/kd_packet.h"
 #include "tests/kdsim/run.h"
 

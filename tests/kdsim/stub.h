@@ -12,8 +12,8 @@
 
 #include <uv.h>
 
-#include "kd/kdnet_replay.h"
-#include "kd/target.h"
+#include "proto/kdnet_replay.h"
+#include "kd/engine/target.h"
 #include "proto/kd_link.h"
 #include "arch/frames.h"
 #include "tests/kdsim/emulate.h"

@@ -1,6 +1,6 @@
 /*
  * The breakpoint table and the execution-control parsers
- * (kd/breakpoints.c, kd/events.c), against outside references:
+ * (kd/engine/breakpoints.c, kd/engine/events.c), against outside references:
  *  - bl lines as WinDbg prints them in public kernel-debugging
  *    transcripts ("     0 e Disable Clear  fffff805`7f375f00     0001
  *    (0001) nt!PnpCallDriverEntry", and the unresolved form with "u" in
@@ -20,9 +20,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "kd/breakpoints.h"
-#include "kd/error.h"
-#include "kd/events.h"
+#include "kd/engine/breakpoints.h"
+#include "base/error.h"
+#include "kd/engine/events.h"
 
 static void test_ids(void **state)
 {

@@ -27,7 +27,7 @@
 
 #include "arch/disasm.h"
 #include "arch/pdata.h"
-#include "kd/error.h"
+#include "base/error.h"
 
 /* --- a flat memory environment ------------------------------------------ */
 

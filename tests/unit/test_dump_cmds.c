@@ -17,9 +17,10 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "kd/dump_banner.h"
-#include "kd/dump_target.h"
-#include "kd/engine.h"
+#include "kd/commands/dump_banner.h"
+#include "kd/targets/dump_target.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
 
 static char path[4096];
 static char output[1 << 16];

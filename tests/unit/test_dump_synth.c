@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "kd/dump_target.h"
-#include "kd/error.h"
+#include "kd/targets/dump_target.h"
+#include "base/error.h"
 #include "tests/unit/test_dump_synth.h"
 
 static struct synth S;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "arch/context.h"
-#include "kd/dump_format.h"
+#include "kd/targets/dump_format.h"
 
 #define SYN_PAGES 8           /* physical pages 0..7; page 0 is absent */
 #define SYN_DATA_VA64 0xfffff80000400000ull

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "kd/dump_target.h"
-#include "kd/error.h"
+#include "kd/targets/dump_target.h"
+#include "base/error.h"
 
 static char path[4096];
 

@@ -18,11 +18,11 @@
 #include <uv.h>
 
 #include "arch/vtop.h"
-#include "kd/command.h"
-#include "kd/dump_target.h"
-#include "kd/dump_write.h"
-#include "kd/engine.h"
-#include "kd/error.h"
+#include "kd/commands/command.h"
+#include "kd/targets/dump_target.h"
+#include "kd/targets/dump_write.h"
+#include "kd/engine/engine.h"
+#include "base/error.h"
 #include "tests/unit/test_dump_synth.h"
 
 struct synth_target {

@@ -1,5 +1,5 @@
 /*
- * Command lines (kd/execute.c): ';' separation outside quotes and braces,
+ * Command lines (kd/commands/execute.c): ';' separation outside quotes and braces,
  * j and .if/.elsif/.else, on an engine with no target (.echo and ? work
  * without one).
  */
@@ -12,7 +12,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "kd/engine.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
 
 struct capture {
 	char text[4096];

@@ -1,5 +1,5 @@
 /*
- * Tests of the MASM expression evaluator (kd/expr.c) against a tiny fake
+ * Tests of the MASM expression evaluator (kd/engine/expr.c) against a tiny fake
  * target: the x86 registers of the .trap f71efb38 seed, a few bytes of
  * memory and two symbols. The engine calls kd_eval makes are provided here
  * so the evaluator is tested without a live engine.
@@ -13,10 +13,10 @@
 #include <cmocka.h>
 
 #include "arch/regs.h"
-#include "kd/engine.h"
-#include "kd/expr.h"
-#include "kd/kthread.h"
-#include "kd/stack.h"
+#include "kd/engine/engine.h"
+#include "kd/engine/expr.h"
+#include "kd/engine/kthread.h"
+#include "kd/engine/stack.h"
 
 struct fake {
 	struct kd_context ctx;
@@ -116,7 +116,7 @@ unsigned kd_engine_cpu(struct kd_engine *eng)
 
 static struct fake x86;
 
-/* kd/kthread.c and the module list are not linked in: $thread is the
+/* kd/engine/kthread.c and the module list are not linked in: $thread is the
  * stopped thread, as the kthread module answers without a .thread. */
 int kd_thread_current(struct kd_engine *e, uint64_t *thread)
 {

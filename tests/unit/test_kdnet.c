@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
-#include "kd/decode_pcap.h"
-#include "kd/error.h"
+#include "proto/decode_pcap.h"
+#include "base/error.h"
 #include "proto/kdnet.h"
 #include "proto/kdnet_decoder.h"
 

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
-#include "kd/decode_pcap.h"
-#include "kd/error.h"
+#include "proto/decode_pcap.h"
+#include "base/error.h"
 #include "proto/dbgkd.h"
 #include "proto/kd_describe.h"
 #include "proto/kdnet_decoder.h"

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/kdnet_key.h"
 
 static uint64_t le64(const uint8_t *p)

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "proto/dbgkd.h"
 #include "proto/kd_packet.h"
 #include "proto/kdnet.h"

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "kd/decode_pcap.h"
-#include "kd/error.h"
-#include "kd/kdnet_replay.h"
+#include "proto/decode_pcap.h"
+#include "base/error.h"
+#include "proto/kdnet_replay.h"
 #include "proto/kd_packet.h"
 #include "proto/kdnet_decoder.h"
 

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/msf.h"
 #include "symbols/pdb.h"
 

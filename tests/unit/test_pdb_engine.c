@@ -18,11 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kd/engine.h"
-#include "kd/image_target.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
+#include "kd/targets/image_target.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
-#include "symbols/symbols.h"
+#include "kd/engine/symbols.h"
 
 static const char *data_dir;
 

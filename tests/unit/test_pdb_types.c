@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pdb.h"
 #include "symbols/types.h"
 

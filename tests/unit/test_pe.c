@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/engine.h"
-#include "kd/error.h"
-#include "symbols/modlist.h"
+#include "kd/engine/engine.h"
+#include "base/error.h"
+#include "kd/engine/modlist.h"
 
 static const char *data_dir;
 

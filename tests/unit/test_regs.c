@@ -27,8 +27,9 @@
 
 #include "arch/frames.h"
 #include "arch/regs.h"
-#include "kd/dump_target.h"
-#include "kd/engine.h"
+#include "kd/targets/dump_target.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
 
 /* --- output ------------------------------------------------------------- */
 

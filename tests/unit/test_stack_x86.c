@@ -1,5 +1,5 @@
 /*
- * The x86 stack walker (kd/stack_x86.c):
+ * The x86 stack walker (kd/engine/stack_x86.c):
  *  - the FrameData program evaluator on hand-written programs (every
  *    operator, CodeView register numbers, errors) and on every program of
  *    the real MSVC PDBs in ../shared/data/pe/x86, each run over a stack
@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kd/image_target.h"
-#include "kd/stack.h"
+#include "kd/targets/image_target.h"
+#include "kd/engine/stack.h"
 #include "symbols/pdb.h"
-#include "symbols/symbols.h"
+#include "kd/engine/symbols.h"
 
 static const char *data_dir;
 

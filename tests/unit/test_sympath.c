@@ -22,12 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kd/engine.h"
-#include "kd/error.h"
-#include "kd/image_target.h"
+#include "kd/engine/engine.h"
+#include "kd/commands/command.h"
+#include "base/error.h"
+#include "kd/targets/image_target.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
-#include "symbols/symbols.h"
+#include "kd/engine/symbols.h"
 #include "symbols/sympath.h"
 #include "symbols/symsrv.h"
 
@@ -86,7 +87,7 @@ static void test_safe_names(void **state)
 	assert_int_equal(kd_sympath_store_path("/s", "..", "AB", path, sizeof path), KD_EINVAL);
 	/* the client refuses such names before touching the network */
 	char err[256];
-	assert_int_equal(kd_symsrv_fetch(NULL, "http://127.0.0.1:9", "/tmp", "../x.pdb", "AB", 0, err,
+	assert_int_equal(kd_symsrv_fetch(NULL, "http://127.0.0.1:9", "/tmp", "../x.pdb", "AB", err,
 	                                 sizeof err), KD_EINVAL);
 }
 
@@ -221,17 +222,17 @@ static void test_server(void **state)
 		return;
 	}
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", srv.port);
-	assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "xframe_eh_dll.pdb", key, 0, err, sizeof err), 0);
+	assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "xframe_eh_dll.pdb", key, err, sizeof err), 0);
 	snprintf(dest, sizeof dest, "%s/xframe_eh_dll.pdb/%s/xframe_eh_dll.pdb", cache, key);
 	assert_true(same_file(dest, pdb));
-	assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "nothere.pdb", key, 0, err, sizeof err), KD_ENOTFOUND);
+	assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "nothere.pdb", key, err, sizeof err), KD_ENOTFOUND);
 
 	/* compressed .pd_ */
 	if (system("gcab --version >/dev/null 2>&1") == 0) {
 		assert_int_equal(sh("cd %s/xframe_eh_dll.pdb/%s && gcab -c -z xframe_eh_dll.pd_ xframe_eh_dll.pdb "
 		                    ">/dev/null && rm xframe_eh_dll.pdb", srv.root, key), 0);
 		sh("rm -rf %s/xframe_eh_dll.pdb", cache);
-		assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "xframe_eh_dll.pdb", key, 0, err, sizeof err), 0);
+		assert_int_equal(kd_symsrv_fetch(NULL, url, cache, "xframe_eh_dll.pdb", key, err, sizeof err), 0);
 		assert_true(same_file(dest, pdb));
 		snprintf(dest, sizeof dest, "%s/xframe_eh_dll.pdb/%s/xframe_eh_dll.pd_", cache, key);
 		assert_int_not_equal(access(dest, F_OK), 0); /* the cabinet is not kept */

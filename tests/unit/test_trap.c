@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "arch/frames.h"
-#include "kd/error.h"
+#include "base/error.h"
 
 static struct kd_x86_ktrap_frame base_frame(void)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pdb.h"
 #include "symbols/undname.h"
 

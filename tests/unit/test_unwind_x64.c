@@ -27,7 +27,7 @@
 #include "arch/disasm.h"
 #include "arch/pdata.h"
 #include "arch/unwind_x64.h"
-#include "kd/error.h"
+#include "base/error.h"
 #include "symbols/pe.h"
 
 /* --- a sparse memory ------------------------------------------------------ */

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "arch/vtop.h"
-#include "kd/error.h"
+#include "base/error.h"
 
 #define MEM_SIZE (64 * 4096)
 
