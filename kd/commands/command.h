@@ -49,6 +49,7 @@ extern const struct kd_command kd_cmds_dump[];
 extern const struct kd_command kd_cmds_stack[];
 extern const struct kd_command kd_cmds_exec[];
 extern const struct kd_command kd_cmds_kobjects[];
+extern const struct kd_command kd_cmds_list[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

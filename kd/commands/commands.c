@@ -24,6 +24,7 @@ static const struct kd_command *const families[] = {
 	kd_cmds_stack,
 	kd_cmds_exec,
 	kd_cmds_kobjects,
+	kd_cmds_list,
 };
 
 const struct kd_command *kd_command_at(size_t i)

@@ -11,4 +11,5 @@ libkd_a_SOURCES += \
 	kd/commands/stack.c \
 	kd/commands/symbols.c \
 	kd/commands/dump.c kd/commands/dump_banner.h kd/commands/bugcodes.h kd/commands/bugcodes.c \
-	kd/commands/klayout.h kd/commands/klayout.c kd/commands/klayout_rows.h kd/commands/kobjects.c
+	kd/commands/klayout.h kd/commands/klayout.c kd/commands/klayout_rows.h kd/commands/kobjects.c \
+	kd/commands/list.c

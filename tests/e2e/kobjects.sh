@@ -36,12 +36,14 @@ for arch in x64 x86; do
 		OT1=ffffad0ec1001000 DM=ffffad0ec1002000 LINKS=448 ST2=ffff850429a05c90 CUR2=ffff850429a00f00
 		BASE2=ffff850429a06000 LIM2=ffff850429a00000 NT=fffff80012600000
 		IRPM=fffff80013051000 DPC=fffff80013060000 IDLE0=fffff80013030000 IRQL1=0000000000000002
+		IMG=5a8 P1b='fffff800`13000000' P2b='fffff800`13001000' P3b='fffff800`13002000' EV1=$P1b EV2=$P2b DA1='fffff800`130005a8'
 	else
 		P1=83210000 P2=83211000 P3=83212000 T0=83100000 T1=83101000 T2=83200000 T3=83201000
 		E1=83220000 E2=83221000 IRP=83250000 PCR0=83300000 PRCB1=83310120 T1b=83101000 IDLE1b=83231000
 		Z=00000000 Zb=00000000 PEB2=7ffdd000 PEB3=7ffde000 TEB3=7ffdf000 OT1=8b001000 DM=8b002000 LINKS=e8
 		ST2=8fa05c90 CUR2=8fa00f00 BASE2=8fa06000 LIM2=8fa00000 NT=82800000
 		IRPM=83251000 DPC=83260000 IDLE0=83230000 IRQL1=00000002
+		IMG=1ac P1b=$P1 P2b=$P2 P3b=$P3 EV1=00000000\`$P1 EV2=00000000\`$P2 DA1=832101ac
 	fi
 	run $arch all '!process 0 0; !process 0 0 smss.exe'
 	out="$TMP/all.out"
@@ -103,10 +105,23 @@ for arch in x64 x86; do
 	expect "$out" "Debugger saved IRQL for processor 0x1 -- 0 (LOW_LEVEL)" "$arch: !irql 1"
 	expect "$out" "Cannot get PRCB address: processor 2 does not exist (2 processors)" "$arch: !irql of a missing processor"
 
+	# !list over ActiveProcessLinks: each element's commands with @$extret.
+	run $arch list '!list "-t nt!_EPROCESS.ActiveProcessLinks.Flink -e -x \"da @$extret+'$IMG'; ? @$extret\" '$P1'"; !list -t nt!_EPROCESS.ActiveProcessLinks -x "? @$extret" -m 2 '$P2
+	out="$TMP/list.out"
+	expect "$out" "da @\$extret+$IMG; ? @\$extret" "$arch: !list -e echoes each element's commands"
+	grep -q "^$DA1  \"System\"\$" "$out" \
+		&& grep -q "  \"smss.exe\"\$" "$out" && grep -q "  \"csrss.exe\"\$" "$out" \
+		&& ok "$arch: !list runs the commands on System, smss.exe and csrss.exe in list order" \
+		|| { not_ok "$arch: !list runs the commands on every process"; cat "$out"; }
+	[ "$(grep -c "^Evaluate expression: .* = $EV1\$" "$out")" = 1 ] && [ "$(grep -c "^Evaluate expression: .* = $EV2\$" "$out")" = 2 ] \
+		&& ok "$arch: @\$extret is each element's address" || { not_ok "$arch: @\$extret is each element's address"; cat "$out"; }
+	expect "$out" "Stopped after 2 elements (-m 2)" "$arch: !list -m bounds the walk"
+
 	# A cycle that never returns to the head: csrss.exe's Flink back to smss.exe.
 	if [ $arch = x64 ]; then cmd="eq $P3+$LINKS $P2+$LINKS"; else cmd="ed $P3+$LINKS $P2+$LINKS"; fi
-	run $arch cycle "$cmd; !process 0 0"
+	run $arch cycle "$cmd; !process 0 0; !list -t nt!_EPROCESS.ActiveProcessLinks $P1"
 	out="$TMP/cycle.out"
+	expect "$out" "Loop: element $P2b was visited before; stopping" "$arch: !list stops where the list loops"
 	grep -q "^The active process list is corrupt or too long at .*: stopping\$" "$out" \
 		&& ok "$arch: a cyclic process list ends with a message, not a hang" || { not_ok "$arch: a cyclic process list ends"; cat "$out"; }
 	kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
