@@ -195,6 +195,14 @@ static void prompt_text(struct frontend *fe, char *buf, size_t n)
 	snprintf(buf, n, "%u: kd> ", kd_engine_cpu(fe->eng));
 }
 
+/* The prompt and command, for the log file (.logopen). */
+static void echo_line(struct frontend *fe, const char *prompt, const char *line)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s%s\n", prompt, line);
+	kd_engine_echo(fe->eng, buf);
+}
+
 static void repl(struct frontend *fe)
 {
 	char prompt[32];
@@ -220,6 +228,7 @@ static void repl(struct frontend *fe)
 			printf("%s%s\n", prompt, line);
 			fflush(stdout);
 		}
+		echo_line(fe, prompt, line);
 		if (strcmp(line, "\x04") == 0 && fe->live) {
 			int on = !fe->live->ops->trace(fe->live);
 			fe->live->ops->set_trace(fe->live, on);
@@ -310,6 +319,7 @@ static int run_session(struct frontend *fe, const char *commands)
 		prompt_text(fe, prompt, sizeof prompt);
 		printf("%s%s\n", prompt, commands);
 		fflush(stdout);
+		echo_line(fe, prompt, commands);
 		if (kd_execute(fe->eng, commands) < 0)
 			status = 1;
 	}

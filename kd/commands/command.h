@@ -50,6 +50,8 @@ extern const struct kd_command kd_cmds_stack[];
 extern const struct kd_command kd_cmds_exec[];
 extern const struct kd_command kd_cmds_kobjects[];
 extern const struct kd_command kd_cmds_list[];
+extern const struct kd_command kd_cmds_search[];
+extern const struct kd_command kd_cmds_log[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

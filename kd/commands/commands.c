@@ -25,6 +25,8 @@ static const struct kd_command *const families[] = {
 	kd_cmds_exec,
 	kd_cmds_kobjects,
 	kd_cmds_list,
+	kd_cmds_search,
+	kd_cmds_log,
 };
 
 const struct kd_command *kd_command_at(size_t i)

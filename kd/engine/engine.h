@@ -41,6 +41,11 @@ void kd_printf(struct kd_engine *eng, const char *fmt, ...) __attribute__((forma
 void kd_eprintf(struct kd_engine *eng, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kd_vprintf_kind(struct kd_engine *eng, enum kd_output_kind kind, const char *fmt, va_list ap);
 void kd_output(struct kd_engine *eng, enum kd_output_kind kind, const char *text);
+/* A second sink that sees all output too (the log file of .logopen);
+ * NULL removes it. kd_engine_echo gives it text the front end printed
+ * itself (the prompt and the command typed). */
+void kd_engine_set_output_tap(struct kd_engine *eng, kd_output_fn tap, void *user);
+void kd_engine_echo(struct kd_engine *eng, const char *text);
 
 /* Set by the front end when the user presses Ctrl-C; long commands poll it
  * and stop. Cleared before each command. */
