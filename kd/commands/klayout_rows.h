@@ -102,6 +102,8 @@ static const struct kd_kfield_row rows_x64_19041[] = {
 	{ "_KPRCB", "GroupIndex", 0x0d1, 1, 0, 0, U },
 	{ "_KPRCB", "ProcessorState", 0x100, 0x5c0, 0, 0, KD_KF_STRUCT },
 	{ "_KPRCB", "DpcData", 0x30c0, 0x50, 0, 0, KD_KF_STRUCT },
+	{ "_KPRCB", "InterruptObject", 0x3140, 0x800, 0, 0, KD_KF_STRUCT },
+	{ "_KINTERRUPT", "ServiceRoutine", 0x018, 8, 0, 0, P },
 	{ "_KPRCB", "InterruptCount", 0x7e80, 4, 0, 0, U },
 	{ "_KPRCB", "KernelTime", 0x7e84, 4, 0, 0, U },
 	{ "_KPRCB", "UserTime", 0x7e88, 4, 0, 0, U },
@@ -209,6 +211,8 @@ static const struct kd_kfield_row rows_x86_19041[] = {
 	{ "_KPRCB", "DebuggerSavedIRQL", 0x4c0, 1, 0, 0, U },
 	{ "_KPRCB", "DpcData", 0x21e0, 0x38, 0, 0, KD_KF_STRUCT },
 	{ "_KPRCB", "VendorString", 0x3dbc, 13, 0, 0, KD_KF_CHARS },
+	{ "_KPRCB", "VectorToInterruptObject", 0x4360, 0x340, 0, 0, KD_KF_STRUCT },
+	{ "_KINTERRUPT", "ServiceRoutine", 0x00c, 4, 0, 0, P },
 };
 
 #undef U

@@ -280,6 +280,72 @@ static const char *hexf(struct kd_engine *eng, uint64_t base, const char *type, 
 	return buf;
 }
 
+/* !idt [-a] [Vector]: the current processor's IDT (KPCR.IdtBase on x64,
+ * KPCR.IDT on x86), each handler with its symbol, and for device
+ * interrupts the KINTERRUPT the kernel connected (KPRCB.InterruptObject
+ * on x64, VectorToInterruptObject from 0x30 on x86) and its
+ * ServiceRoutine. Without -a or a vector: the device vectors (0x30 up)
+ * that have a handler of their own. */
+static int cmd_idt(struct kd_engine *eng, const char *name, const char *args)
+{
+	(void)name;
+	int all = 0, x64 = kd_engine_is_64bit(eng);
+	uint64_t vector = 0x100, idt, pcr, prcb = 0;
+	const char *p = kd_skip_spaces(args);
+	if (p[0] == '-' && p[1] == 'a') {
+		all = 1;
+		p = kd_skip_spaces(p + 2);
+	}
+	if (*p && *p != ';' && (kd_cmd_eval(eng, p, &vector, NULL) < 0 || vector > 0xff)) {
+		kd_eprintf(eng, "Syntax error: !idt [-a] [Vector] (a vector from 0 to ff)\n");
+		return KD_EINVAL;
+	}
+	unsigned cpu = kd_engine_cpu(eng);
+	if (pcr_address(eng, cpu, &pcr) < 0 ||
+	    kd_kfield_need(eng, pcr, "_KPCR", x64 ? "IdtBase" : "IDT", &idt) < 0) {
+		kd_eprintf(eng, "Unable to find the IDT of processor %u\n", cpu);
+		return KD_ENOTFOUND;
+	}
+	prcb_address(eng, cpu, &prcb);
+	uint64_t objs = field_offset(eng, "_KPRCB", x64 ? "InterruptObject" : "VectorToInterruptObject");
+	uint64_t isr = field_offset(eng, "_KINTERRUPT", "ServiceRoutine");
+	unsigned ps = kd_engine_pointer_size(eng), esize = x64 ? 16 : 8;
+	char a[20], b[20], sym[256], isym[256];
+	kd_printf(eng, "Dumping IDT: %s\n\n", ptr(eng, idt, a));
+	for (unsigned v = vector < 0x100 ? (unsigned)vector : 0; v < 0x100 && !kd_engine_canceled(eng); v++) {
+		uint8_t e[16];
+		size_t done = 0;
+		if (kd_read_virtual(eng, idt + (uint64_t)v * esize, e, esize, &done) < 0 || done != esize) {
+			kd_printf(eng, "%02x:\tunreadable IDT entry at %s\n", v, kd_format_addr(eng, idt + (uint64_t)v * esize, a));
+			break;
+		}
+		uint64_t handler = (uint64_t)e[0] | (uint64_t)e[1] << 8 | (uint64_t)e[6] << 16 | (uint64_t)e[7] << 24;
+		if (x64)
+			handler |= (uint64_t)(e[8] | e[9] << 8 | e[10] << 16 | (uint32_t)e[11] << 24) << 32;
+		int present = (e[5] & 0x80) != 0;
+		uint64_t kint = 0, routine = 0;
+		if (prcb && objs && (x64 || v >= 0x30))
+			kd_read_pointer(eng, prcb + objs + (uint64_t)(x64 ? v : v - 0x30) * ps, &kint);
+		if (kint && isr)
+			kd_read_pointer(eng, kint + isr, &routine);
+		if (kd_format_symbol(eng, handler, sym, sizeof sym) < 0)
+			sym[0] = 0;
+		if (vector > 0xff && !all &&
+		    (v < 0x30 || !present || (!kint && (!sym[0] || strstr(sym, "Unexpected") || strstr(sym, "IsrThunk")))))
+			continue;
+		if (kint) {
+			if (kd_format_symbol(eng, routine, isym, sizeof isym) < 0)
+				snprintf(isym, sizeof isym, "%s", ptr(eng, routine, b));
+			kd_printf(eng, "%02x:\t%s %s (KINTERRUPT %s)\n", v, ptr(eng, handler, a), isym, ptr(eng, kint, b));
+		} else {
+			kd_printf(eng, "%02x:\t%s%s%s\n", v, ptr(eng, handler, a), sym[0] ? " " : "", sym);
+		}
+		if (vector <= 0xff)
+			break;
+	}
+	return 0;
+}
+
 /* --- threads ------------------------------------------------------------- */
 
 static const char *const wait_reasons[] = {
@@ -796,9 +862,9 @@ int kd_kfield_dt(struct kd_engine *eng, const char *args)
 	}
 	kd_printf(eng, "nt!%s (built-in layout, %s: the nt PDB is not loaded; only the fields kd uses)\n", t, versions);
 	unsigned ps = kd_engine_pointer_size(eng);
-	for (size_t i = first; i < n && !strcmp(r[i].type, t); i++) {
+	for (size_t i = first; i < n; i++) {
 		char text[160];
-		if (!strcmp(r[i].field, "Size"))
+		if (strcmp(r[i].type, t) || !strcmp(r[i].field, "Size"))
 			continue; /* the structure's size, not a field */
 		if (have_addr)
 			dt_value_text(eng, &r[i], addr, text, sizeof text);
@@ -816,6 +882,7 @@ const struct kd_command kd_cmds_kobjects[] = {
 	  "a thread: Cid, state, wait, owning process, times, start address, stack range and stack" },
 	{ "!pcr", cmd_pcr, "!pcr [Processor]", "a processor's KPCR: TIB, PRCB, IRQL, threads, DPC queue" },
 	{ "!prcb", cmd_prcb, "!prcb [Processor]", "a processor's KPRCB: IRQL, threads, number, interrupt times" },
+	{ "!idt", cmd_idt, "!idt [-a] [Vector]", "the current processor's IDT: handlers with symbols, KINTERRUPTs and their ISRs" },
 	{ "!irql", cmd_irql, "!irql [Processor]", "the IRQL the debugger saved for a processor when it stopped" },
 	{ NULL, NULL, NULL, NULL },
 };

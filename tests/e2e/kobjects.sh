@@ -105,6 +105,18 @@ for arch in x64 x86; do
 	expect "$out" "Debugger saved IRQL for processor 0x1 -- 0 (LOW_LEVEL)" "$arch: !irql 1"
 	expect "$out" "Cannot get PRCB address: processor 2 does not exist (2 processors)" "$arch: !irql of a missing processor"
 
+	# !idt: processor 0's IDT from KPCR, device vectors with their KINTERRUPT.
+	if [ $arch = x64 ]; then IDT=fffff80013200000 KI=fffff80013080000 H0=fffff80012606000 H50=fffff80012607000 H51=fffff80012607100
+	else IDT=80b95400 KI=83280000 H0=82806000 H50=82807000 H51=82807100; fi
+	run $arch idt '!idt; !idt 0; !idt -a; !idt 100'
+	out="$TMP/idt.out"
+	expect "$out" "Dumping IDT: $IDT" "$arch: !idt reads the IDT base from the KPCR"
+	expect "$out" "50:	$H50 TestDriver+0x1200 (KINTERRUPT $KI)" "$arch: a device vector shows its KINTERRUPT's ServiceRoutine"
+	[ "$(count "$out" "00:	$H0 nt+0x6000")" = 2 ] && ok "$arch: !idt 0 and !idt -a show the exception vector, !idt alone does not" \
+		|| { not_ok "$arch: !idt 0 and !idt -a show vector 0 (and !idt alone does not)"; cat "$out"; }
+	expect "$out" "51:	$H51 nt+0x7100" "$arch: !idt -a shows every entry"
+	expect "$out" "Syntax error: !idt [-a] [Vector] (a vector from 0 to ff)" "$arch: !idt of a vector over ff is refused"
+
 	# !list over ActiveProcessLinks: each element's commands with @$extret.
 	run $arch list '!list "-t nt!_EPROCESS.ActiveProcessLinks.Flink -e -x \"da @$extret+'$IMG'; ? @$extret\" '$P1'"; !list -t nt!_EPROCESS.ActiveProcessLinks -x "? @$extret" -m 2 '$P2
 	out="$TMP/list.out"
