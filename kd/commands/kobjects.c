@@ -13,6 +13,7 @@
 #include "kd/commands/command.h"
 #include "kd/targets/dump_format.h"
 #include "kd/commands/klayout.h"
+#include "kd/commands/walk.h"
 #include "kd/engine/kthread.h"
 
 #define MAX_PROCESSES 4096u
@@ -678,9 +679,15 @@ static int print_process(struct kd_engine *eng, uint64_t process, unsigned flags
 		uint64_t head = process + head_off, e, prev = head;
 		if (kd_read_pointer(eng, head, &e) < 0)
 			return 0;
+		struct kd_seen seen = { 0 };
 		for (unsigned n = 0; e != head && !kd_engine_canceled(eng); n++) {
 			uint64_t back, next;
 			char at[20];
+			if (kd_seen_add(&seen, e) != 0) {
+				kd_printf(eng, "        Thread list of %s loops at %s: stopping\n", ptr(eng, process, a),
+				          kd_format_addr(eng, e, at));
+				break;
+			}
 			if (kd_read_pointer(eng, e, &next) < 0 || kd_read_pointer(eng, e + kd_engine_pointer_size(eng), &back) < 0) {
 				kd_printf(eng, "        Unable to read the thread list entry at %s: stopping\n", kd_format_addr(eng, e, at));
 				break;
@@ -695,6 +702,7 @@ static int print_process(struct kd_engine *eng, uint64_t process, unsigned flags
 			prev = e;
 			e = next;
 		}
+		kd_seen_free(&seen);
 	}
 	kd_printf(eng, "\n");
 	return 0;
@@ -733,8 +741,13 @@ static int cmd_process(struct kd_engine *eng, const char *name, const char *args
 		return KD_EUNREADABLE;
 	}
 	prev = head;
+	struct kd_seen seen = { 0 };
 	for (unsigned n = 0; e != head && !kd_engine_canceled(eng); n++) {
 		uint64_t back;
+		if (kd_seen_add(&seen, e) != 0) {
+			kd_printf(eng, "The active process list loops at %s: stopping\n", kd_format_addr(eng, e, a));
+			break;
+		}
 		if (n >= MAX_PROCESSES || kd_read_pointer(eng, e + kd_engine_pointer_size(eng), &back) < 0 || back != prev) {
 			kd_printf(eng, "The active process list is corrupt or too long at %s: stopping\n",
 			          kd_format_addr(eng, e, a));
@@ -751,6 +764,7 @@ static int cmd_process(struct kd_engine *eng, const char *name, const char *args
 			break;
 		}
 	}
+	kd_seen_free(&seen);
 	return 0;
 }
 

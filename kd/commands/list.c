@@ -12,6 +12,7 @@
 
 #include "kd/commands/command.h"
 #include "kd/commands/klayout.h"
+#include "kd/commands/walk.h"
 #include "kd/engine/expr.h"
 #include "kd/engine/symbols.h"
 #include "symbols/types.h"
@@ -142,41 +143,6 @@ static int field_offset(struct kd_engine *eng, const char *spec, uint64_t *off)
 	return KD_ENOTFOUND;
 }
 
-/* Addresses seen so far, to stop on a loop (open addressing, grows). */
-struct seen {
-	uint64_t *slot;
-	size_t cap, n;
-};
-
-static int seen_add(struct seen *s, uint64_t v)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		uint64_t *slot = calloc(cap, sizeof *slot);
-		if (!slot)
-			return KD_ENOMEM;
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				for (size_t j = (s->slot[i] * 0x9e3779b97f4a7c15ull) >> 7 & (cap - 1);; j = (j + 1) & (cap - 1))
-					if (!slot[j]) {
-						slot[j] = s->slot[i];
-						break;
-					}
-		free(s->slot);
-		s->slot = slot;
-		s->cap = cap;
-	}
-	for (size_t j = (v * 0x9e3779b97f4a7c15ull) >> 7 & (s->cap - 1);; j = (j + 1) & (s->cap - 1)) {
-		if (s->slot[j] == v)
-			return 1;
-		if (!s->slot[j]) {
-			s->slot[j] = v;
-			s->n++;
-			return 0;
-		}
-	}
-}
-
 static int cmd_list(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
@@ -193,7 +159,7 @@ static int cmd_list(struct kd_engine *eng, const char *name, const char *args)
 		start &= 0xffffffffull;
 	char cmd[1400];
 	snprintf(cmd, sizeof cmd, "%s%s%s", o.cmds, o.extra[0] ? " " : "", o.extra);
-	struct seen seen = { 0 };
+	struct kd_seen seen = { 0 };
 	char a[20];
 	cur = start;
 	for (uint64_t n = 0; !kd_engine_canceled(eng); n++) {
@@ -201,7 +167,7 @@ static int cmd_list(struct kd_engine *eng, const char *name, const char *args)
 			kd_printf(eng, "Stopped after %llu elements (-m %llu)\n", (unsigned long long)n, (unsigned long long)o.max);
 			break;
 		}
-		if ((rc = seen_add(&seen, cur)) != 0) {
+		if ((rc = kd_seen_add(&seen, cur)) != 0) {
 			if (rc > 0)
 				kd_printf(eng, "Loop: element %s was visited before; stopping\n", kd_format_addr(eng, cur, a));
 			break;
@@ -229,7 +195,7 @@ static int cmd_list(struct kd_engine *eng, const char *name, const char *args)
 			break;
 		cur = next;
 	}
-	free(seen.slot);
+	kd_seen_free(&seen);
 	return 0;
 }
 
