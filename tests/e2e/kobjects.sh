@@ -207,6 +207,10 @@ if [ -r "$DUMP" ]; then
 	expect "$out" "Processor Index 1 Number (0, 1) GroupSetMember 2" \
 		"dump: !prcb 1 reads processor 1's KPRCB through KiProcessorBlock"
 	expect "$out" "No export nosuchext found" "an unknown extension answers as WinDbg does"
+	"$KD" -z "$DUMP" -c 'help !process; help !list; help !nosuch; q' < /dev/null > "$TMP/help.out" 2>&1
+	expect "$TMP/help.out" "!process [Process|-1|0 [Flags [ImageName]]]" "help !process gives its syntax"
+	expect "$TMP/help.out" "!list -t [Module!]Type.Field -x \"Commands\" [-a \"Arguments\"] [-e] [-m Max] StartAddress" "help !list gives its syntax"
+	expect "$TMP/help.out" "No command !nosuch: type help for the list" "help of an unknown command says so"
 
 	"$KD" -z "$DUMP" -c "dt nt!_ETHREAD $th; dt _EPROCESS $proc; dt nt!_NOSUCHTYPE; q" < /dev/null > "$TMP/dt.out" 2>&1
 	out="$TMP/dt.out"
