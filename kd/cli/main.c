@@ -102,9 +102,9 @@ static void usage(FILE *f)
 "Commands: g/gu/t/p, bp/bu/bm/ba/bl/bc, sxe/sxd, k/kb/kv/kp/kn/k=, .frame, r/rM,\n"
 ".trap, .cxr, .tss, .thread, .process, .exr, ?, u/ub/uf, db/dd/dq/dps, eb/ed,\n"
 "lm, x, ln, dt, .reload, .sympath, .bugcheck, !analyze, !pte, .dump, ~Ns,\n"
-"!process, !thread, !pcr, !prcb, !irql, !idt, !list, s, dpa/dpu, .logopen,\n"
-".reboot, .crash, .kdfiles, j, .if and more: type `help` (or `help !process`)\n"
-"at the prompt; see kd(1).\n"
+"!process, !thread, !pcr, !prcb, !irql, !idt, !list, !irp, !devobj, !drvobj,\n"
+"s, dpa/dpu, .logopen, .reboot, .crash, .kdfiles, j, .if and more: type\n"
+"`help` (or `help !process`) at the prompt; see kd(1).\n"
 "Commands are read from stdin when it is not a terminal.\n", f);
 }
 

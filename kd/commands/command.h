@@ -52,6 +52,7 @@ extern const struct kd_command kd_cmds_kobjects[];
 extern const struct kd_command kd_cmds_list[];
 extern const struct kd_command kd_cmds_search[];
 extern const struct kd_command kd_cmds_log[];
+extern const struct kd_command kd_cmds_io[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

@@ -521,8 +521,13 @@ static int print_thread(struct kd_engine *eng, uint64_t thread, unsigned flags, 
 		kd_printf(eng, "%sIRP List:\n", indent);
 		uint64_t link = kd_engine_is_64bit(eng) ? 0x20 : 0x10, mdl_off = kd_engine_is_64bit(eng) ? 8 : 4;
 		uint64_t flags_off = kd_engine_is_64bit(eng) ? 0x10 : 8;
-		for (unsigned n = 0; e && e != thread + irp_head && n < 64; n++) {
+		struct kd_seen seen = { 0 };
+		for (unsigned n = 0; e && e != thread + irp_head && n < 4096; n++) {
 			uint64_t irp = e - link, mdl = 0;
+			if (kd_seen_add(&seen, e) != 0) {
+				kd_printf(eng, "%s    IRP list loops at %s: stopping\n", indent, kd_format_addr(eng, e, a));
+				break;
+			}
 			uint8_t h[4] = { 0 }, fl[4] = { 0 };
 			size_t d1 = 0, d2 = 0;
 			kd_read_virtual(eng, irp, h, 4, &d1);
@@ -534,6 +539,7 @@ static int print_thread(struct kd_engine *eng, uint64_t thread, unsigned flags, 
 			if (kd_read_pointer(eng, e, &e) < 0)
 				break;
 		}
+		kd_seen_free(&seen);
 	}
 	uint64_t imp;
 	if (kd_kfield_read(eng, thread, "_ETHREAD", "ActiveImpersonationInfo", &imp) == 0 && !imp)

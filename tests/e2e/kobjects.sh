@@ -117,6 +117,28 @@ for arch in x64 x86; do
 	expect "$out" "51:	$H51 nt+0x7100" "$arch: !idt -a shows every entry"
 	expect "$out" "Syntax error: !idt [-a] [Vector] (a vector from 0 to ff)" "$arch: !idt of a vector over ff is refused"
 
+	# I/O objects: the IRP's stack locations, devices and drivers.
+	if [ $arch = x64 ]; then D1=fffff80013090000 DEV1=fffff800130a0000 DEV2=fffff800130a1000 DEV3=fffff800130a2000
+		CURSL='fffff800`13050118' IRP2b='fffff800`13052020' CTX=fffff80013050800 CMPL=fffff80015a31300 EXT=fffff800130a0200 OEXT=fffff800130a0300
+	else D1=83290000 DEV1=832a0000 DEV2=832a1000 DEV3=832a2000 CURSL=83250094 IRP2b=83252010 CTX=83250800 CMPL=8f401300 EXT=832a0200 OEXT=832a0300; fi
+	run $arch io "!irp $IRP; !devobj $DEV1; !drvobj $D1; !thread $T3; !irp"
+	out="$TMP/io.out"
+	expect "$out" "Irp is active with 2 stacks 2 is current (= 0x$CURSL)" "$arch: !irp: stack count and current location"
+	expect "$out" " Mdl=$IRPM: No System Buffer: Thread $T2:  Irp stack trace.  Pending has been returned" "$arch: !irp: MDL, buffer, thread, pending"
+	expect "$out" " [  e, 0]   0  0 $DEV1 00000000 00000000-00000000 " "$arch: !irp: the first stack location"
+	expect "$out" ">[  e, 0]   0 e1 $DEV3 00000000 $CMPL-$CTX  Success Error Cancel pending" "$arch: !irp: > marks the current location, with its control flags"
+	expect "$out" "	       \\Driver\\Upper	TestDriver+0x1300" "$arch: !irp: the location's driver and completion routine"
+	[ "$(count "$out" "			Args: 00000010 00000020 00222003 00000000")" = 2 ] && ok "$arch: !irp: each location's arguments" \
+		|| { not_ok "$arch: !irp: each location's arguments"; cat "$out"; }
+	expect "$out" " TestDev0 \\Driver\\TestDriver DriverObject $D1" "$arch: !devobj: the device's name (object header) and driver"
+	expect "$out" "Current Irp $IRP RefCount 2 Type 00000022 Flags 00000050" "$arch: !devobj: current IRP, references, type, flags"
+	expect "$out" "DevExt $EXT DevObjExt $OEXT " "$arch: !devobj: extensions"
+	expect "$out" "AttachedDevice (Upper) $DEV3 \\Driver\\Upper" "$arch: !devobj: the device attached above"
+	expect "$out" " \\Driver\\TestDriver" "$arch: !drvobj: the driver's name"
+	expect "$out" "$DEV1  $DEV2  " "$arch: !drvobj: its device list"
+	expect "$out" "    IRP list loops at $IRP2b: stopping" "$arch: a self-pointing IRP in a thread's list ends with a message"
+	expect "$out" "Syntax error: !irp Address" "$arch: !irp without an address says how to call it"
+
 	# !list over ActiveProcessLinks: each element's commands with @$extret.
 	run $arch list '!list "-t nt!_EPROCESS.ActiveProcessLinks.Flink -e -x \"da @$extret+'$IMG'; ? @$extret\" '$P1'"; !list -t nt!_EPROCESS.ActiveProcessLinks -x "? @$extret" -m 2 '$P2
 	out="$TMP/list.out"

@@ -1,6 +1,6 @@
 /*
  * Fuzz harness for the kernel-object extensions (!process, !thread, !pcr,
- * !prcb, !irql, !idt, !list, dt from the built-in rows, s, dpa/dpu, du):
+ * !prcb, !irql, !idt, !list, !irp, !devobj, !drvobj, dt from the built-in rows, s, dpa/dpu, du):
  * they run against a target whose every read returns the fuzzer's bytes,
  * so every pointer, offset, count and list link they follow is hostile.
  * They must neither crash nor run without bound.
@@ -146,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kd_execute(eng, "!list -t nt!_EPROCESS.ActiveProcessLinks -x \"? @$extret\" -m 200 0x7ff01000");
 		kd_execute(eng, "!list \"-t nt!_KTHREAD.ThreadListEntry.Flink -e -x \\\"dt nt!_KTHREAD @$extret\\\" 0x7ff02000\"");
 		kd_execute(eng, "!list 0x7ff04000; dt nt!_EPROCESS 0x7ff03000; dt nt!_KPRCB; dt _ETHREAD 0x7ff02000");
+		kd_execute(eng, "!irp 0x7ff06000; !devobj 0x7ff07000; !drvobj 0x7ff08000; !irp 0x7ff00100");
 		kd_execute(eng, "dpa 0x7ff04000 L8; dpu 0x7ff04000 L8; du /c 5 0x7ff05000; da /c 7 0x7ff05000");
 		kd_execute(eng, "s -a 0x7ff00000 L1000 \"ab\"; s -[1]q 0x7ff00000 L200 1; s -u 0x7ff00000 L800 \"a\"; s -b 0xff0 L40 0");
 	}
