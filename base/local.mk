@@ -3,4 +3,5 @@
 libkd_a_SOURCES += \
 	base/error.h base/error.c \
 	base/bytes.h \
-	base/array.h base/array.c
+	base/array.h base/array.c \
+	base/file.h base/file.c

@@ -772,7 +772,8 @@ static int build_index(struct kd_pdb *pdb)
 		free(b.v);
 		return KD_ENOMEM;
 	}
-	qsort(b.v, b.n, sizeof *b.v, by_rva);
+	if (b.n) /* an empty symbol stream leaves b.v NULL */
+		qsort(b.v, b.n, sizeof *b.v, by_rva);
 	/* Drop publics at an RVA a procedure or data symbol already names,
 	 * and exact duplicates (a procedure seen through two modules). */
 	size_t out = 0;

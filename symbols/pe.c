@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "base/error.h"
+#include "base/file.h"
 
 #define MAX_SECTIONS 96
 #define MAX_EXPORTS (1u << 20)
@@ -249,30 +250,13 @@ int kd_pe_open_mem(const void *data, size_t len, struct kd_pe **out, char *err, 
 
 int kd_pe_open_file(const char *path, struct kd_pe **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return kd_fail(err, errlen, errno == ENOENT ? KD_ENOTFOUND : KD_EIO, "%s: %s", path,
-		            strerror(errno));
-	size_t cap = 1 << 16, len = 0, n;
-	uint8_t *buf = malloc(cap);
-	while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			if (cap >= (1u << 30))
-				break;
-			uint8_t *grown = realloc(buf, cap *= 2);
-			if (!grown) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = grown;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		return kd_fail(err, errlen, KD_ENOMEM, "%s: out of memory", path);
+	uint8_t *buf;
+	size_t len;
+	int rc = kd_read_file(path, 1u << 30, &buf, &len, err, errlen);
+	if (rc < 0)
+		return rc;
 	char why[200] = "";
-	int rc = kd_pe_open_mem(buf, len, out, why, sizeof why);
+	rc = kd_pe_open_mem(buf, len, out, why, sizeof why);
 	if (rc < 0) {
 		free(buf);
 		return kd_fail(err, errlen, rc, "%s: %s", path, why);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <mspack.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,22 @@
 #include "base/error.h"
 #include "symbols/sympath.h"
 
+#define DEFAULT_MAX_BYTES (1ull << 30)
+#define DEFAULT_STALL_SECONDS 30u
+#define DEFAULT_TIMEOUT_SECONDS 600u
+
 struct progress {
 	const struct kd_symsrv_hooks *hooks;
 	const char *name;
 	int shown;
+	uint64_t max_bytes;
+	int too_large;
 };
+
+static uint64_t max_bytes(const struct kd_symsrv_hooks *h)
+{
+	return h && h->max_bytes ? h->max_bytes : DEFAULT_MAX_BYTES;
+}
 
 static void say(const struct kd_symsrv_hooks *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const struct kd_symsrv_hooks *h, const char *fmt, ...)
@@ -59,7 +71,12 @@ static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t 
 	(void)ut;
 	(void)un;
 	struct progress *p = user;
-	if (p->hooks->progress && now > 0) {
+	/* A body without a length (chunked) is stopped once it is too large. */
+	if ((uint64_t)now > p->max_bytes || (uint64_t)total > p->max_bytes) {
+		p->too_large = 1;
+		return 1;
+	}
+	if (p->hooks && p->hooks->progress && now > 0) {
 		if (total > 0)
 			say(p->hooks, "\rSYMSRV:  %s  %lld of %lld KB", p->name, (long long)now / 1024,
 			    (long long)total / 1024);
@@ -67,7 +84,7 @@ static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t 
 			say(p->hooks, "\rSYMSRV:  %s  %lld KB", p->name, (long long)now / 1024);
 		p->shown = 1;
 	}
-	return p->hooks->canceled && p->hooks->canceled(p->hooks->user) ? 1 : 0;
+	return p->hooks && p->hooks->canceled && p->hooks->canceled(p->hooks->user) ? 1 : 0;
 }
 
 /* GET url into the open file f: 0, KD_ENOTFOUND (HTTP 404) or KD_EIO. */
@@ -85,11 +102,17 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (prog->hooks && (prog->hooks->progress || prog->hooks->canceled)) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, prog);
-	}
+	const struct kd_symsrv_hooks *h = prog->hooks;
+	long stall = h && h->stall_seconds ? (long)h->stall_seconds : (long)DEFAULT_STALL_SECONDS;
+	long total = h && h->timeout_seconds ? (long)h->timeout_seconds : (long)DEFAULT_TIMEOUT_SECONDS;
+	/* Less than a byte a second for `stall` seconds is a stalled server. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, total);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)prog->max_bytes);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, prog);
 	CURLcode rc = curl_easy_perform(c);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -98,8 +121,14 @@ static int http_get(const char *url, FILE *f, struct progress *prog, char *err, 
 		say(prog->hooks, "\n");
 		prog->shown = 0;
 	}
+	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_ABORTED_BY_CALLBACK && prog->too_large))
+		return kd_fail(err, errlen, KD_EFORMAT, "refused: larger than %llu bytes",
+		               (unsigned long long)prog->max_bytes);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 		return kd_fail(err, errlen, KD_ECANCELED, "download interrupted");
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return kd_fail(err, errlen, KD_ETIMEDOUT, "the server stopped sending (%s)",
+		               cerr[0] ? cerr : "timed out");
 	if (rc != CURLE_OK)
 		return kd_fail(err, errlen, KD_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
 	if (status == 404)
@@ -133,7 +162,7 @@ static int download(const char *url, const char *dest, struct progress *prog, ch
 }
 
 /* Expands the single file of a cabinet into dest (via a temporary). */
-static int expand_cab(const char *cab_path, const char *dest, char *err, size_t errlen)
+static int expand_cab(const char *cab_path, const char *dest, uint64_t max, char *err, size_t errlen)
 {
 	struct mscab_decompressor *d = mspack_create_cab_decompressor(NULL);
 	if (!d)
@@ -142,6 +171,10 @@ static int expand_cab(const char *cab_path, const char *dest, char *err, size_t 
 	struct mscabd_cabinet *cab = d->open(d, cab_path);
 	if (!cab || !cab->files) {
 		rc = kd_fail(err, errlen, KD_EFORMAT, "the .pd_ file is not a valid cabinet");
+	} else if ((uint64_t)cab->files->length > max) {
+		/* The cabinet says how large its file is: refuse before writing. */
+		rc = kd_fail(err, errlen, KD_EFORMAT, "refused: the .pd_ expands to %llu bytes, more than %llu",
+		             (unsigned long long)cab->files->length, (unsigned long long)max);
 	} else {
 		char tmp[4200];
 		snprintf(tmp, sizeof tmp, "%s.cabXXXXXX", dest);
@@ -176,7 +209,7 @@ int kd_symsrv_fetch(const struct kd_symsrv_hooks *hooks, const char *url, const 
 	size_t ul = strlen(url);
 	while (ul && url[ul - 1] == '/')
 		ul--;
-	struct progress prog = { hooks, name, 0 };
+	struct progress prog = { hooks, name, 0, max_bytes(hooks), 0 };
 	int verbose = hooks && hooks->verbose;
 	snprintf(link, sizeof link, "%.*s/%s/%s/%s", (int)ul, url, name, key, name);
 	if (verbose)
@@ -198,7 +231,7 @@ int kd_symsrv_fetch(const struct kd_symsrv_hooks *hooks, const char *url, const 
 		return kd_fail(err, errlen, KD_ENOTFOUND, "not on the server");
 	if (rc < 0)
 		return rc;
-	rc = expand_cab(cab, dest, err, errlen);
+	rc = expand_cab(cab, dest, prog.max_bytes, err, errlen);
 	unlink(cab);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #define KD_SYMBOLS_SYMSRV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* How a download talks to whoever asked for it; every member may be NULL
  * or 0, and so may the whole struct (a silent download). */
@@ -21,6 +22,14 @@ struct kd_symsrv_hooks {
 	void *user;
 	int verbose;
 	int progress;
+	/* Limits; 0 takes the default. A file larger than max_bytes (1 GiB),
+	 * or a .pd_ that would expand to more, is refused before it is
+	 * written; a server that sends nothing for stall_seconds (30), or a
+	 * download longer than timeout_seconds (600), is given up on. Nothing
+	 * of a refused or failed download stays in the store. */
+	uint64_t max_bytes;
+	unsigned stall_seconds;
+	unsigned timeout_seconds;
 };
 
 /* Fetches url/name/key/name into store/name/key/name. 0, KD_ENOTFOUND

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -231,6 +232,10 @@ static void repl(struct frontend *fe)
 			fflush(stdout);
 		}
 		echo_line(fe, prompt, line);
+		/* What happened on the line while kd waited for this command
+		 * (the target gone, DbgPrint text) is taken in first, so the
+		 * command never shows a lost target's cached state. */
+		uv_run(&fe->loop, UV_RUN_NOWAIT);
 		if (strcmp(line, "\x04") == 0 && fe->live) {
 			int on = !fe->live->ops->trace(fe->live);
 			fe->live->ops->set_trace(fe->live, on);
@@ -240,6 +245,25 @@ static void repl(struct frontend *fe)
 		}
 		free(line);
 	}
+}
+
+/* What a hangup (the terminal closed) must clean up of --demo. A signal
+ * handler sees only this; it is set while the simulator runs. */
+static struct {
+	volatile sig_atomic_t pid;
+	char sock[300], dir[256];
+} demo_on_hangup;
+
+static void on_sighup(int sig)
+{
+	/* Async-signal-safe calls only: the simulator ends (it would anyway,
+	 * by PR_SET_PDEATHSIG), its socket and folder go, kd ends. */
+	if (demo_on_hangup.pid > 0) {
+		kill((pid_t)demo_on_hangup.pid, SIGTERM);
+		unlink(demo_on_hangup.sock);
+		rmdir(demo_on_hangup.dir);
+	}
+	_exit(128 + sig);
 }
 
 /* --demo: kdsim on a private socket, attached with -b. */
@@ -264,12 +288,18 @@ static int start_demo(struct frontend *fe, char *spec, size_t n)
 		return -errno;
 	char sock[300];
 	snprintf(sock, sizeof sock, "%s/com1", fe->sim_dir);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		/* Its own session: Ctrl-C at kd's prompt is for kd alone. */
+		/* Its own session: Ctrl-C at kd's prompt is for kd alone. It
+		 * dies with kd, however kd ends (a closed terminal's SIGHUP, a
+		 * kill), so no simulator is left behind. */
 		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0); /* kd is already gone */
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
@@ -281,6 +311,10 @@ static int start_demo(struct frontend *fe, char *spec, size_t n)
 		_exit(127);
 	}
 	fe->sim_pid = pid;
+	snprintf(demo_on_hangup.sock, sizeof demo_on_hangup.sock, "%s", sock);
+	snprintf(demo_on_hangup.dir, sizeof demo_on_hangup.dir, "%s", fe->sim_dir);
+	demo_on_hangup.pid = pid;
+	signal(SIGHUP, on_sighup);
 	for (int i = 0; i < 100; i++) {
 		struct stat st;
 		if (stat(sock, &st) == 0)
@@ -294,6 +328,7 @@ static int start_demo(struct frontend *fe, char *spec, size_t n)
 
 static void stop_demo(struct frontend *fe)
 {
+	demo_on_hangup.pid = 0;
 	if (fe->sim_pid > 0) {
 		kill(fe->sim_pid, SIGTERM);
 		waitpid(fe->sim_pid, NULL, 0);
@@ -342,6 +377,39 @@ static void finish(struct frontend *fe)
 	stop_demo(fe);
 	if (fe->target_log)
 		fclose(fe->target_log);
+}
+
+/* The connection string as it may be shown: a KDNET key written into it
+ * becomes *.*.*.* (key=env:NAME and key=file:PATH stay: they are names). */
+static const char *without_key(const char *conn, char *buf, size_t n)
+{
+	const char *k = strncmp(conn, "net:", 4) == 0 ? strstr(conn, "key=") : NULL;
+	if (!k || strncmp(k + 4, "env:", 4) == 0 || strncmp(k + 4, "file:", 5) == 0)
+		return conn;
+	const char *end = strchr(k, ',');
+	snprintf(buf, n, "%.*skey=*.*.*.*%s", (int)(k - conn), conn, end ? end : "");
+	return buf;
+}
+
+/* A KDNET key on the command line shows in the process list, and one in
+ * a file others can read is no secret: say so once, before connecting. */
+static void warn_about_key(const char *conn)
+{
+	const char *k = strncmp(conn, "net:", 4) == 0 ? strstr(conn, "key=") : NULL;
+	if (!k)
+		return;
+	k += 4;
+	if (strncmp(k, "file:", 5) == 0) {
+		char path[4096];
+		snprintf(path, sizeof path, "%.*s", (int)strcspn(k + 5, ","), k + 5);
+		struct stat st;
+		if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+			fprintf(stderr, "kd: warning: the KDNET key file %s can be read by other users "
+			        "(chmod 600 %s)\n", path, path);
+	} else if (strncmp(k, "env:", 4) != 0) {
+		fprintf(stderr, "kd: warning: a KDNET key on the command line can be seen by other users "
+		        "(ps); use key=env:NAME or key=file:PATH\n");
+	}
 }
 
 /* --log-target: every call to the target interface is logged. */
@@ -499,6 +567,8 @@ int main(int argc, char **argv)
 		connection = demo_spec;
 		fe.breakin_on_connect = 1;
 	}
+	if (!demo)
+		warn_about_key(connection);
 	struct kd_live_options opt = { .prompt = answer_prompt, .prompt_user = &fe };
 	char err[512];
 	int rc = kd_connect(fe.eng, connection, &opt, &fe.live, err, sizeof err);
@@ -514,7 +584,8 @@ int main(int argc, char **argv)
 	}
 	if (trace)
 		fe.live->ops->set_trace(fe.live, 1);
-	printf("Opened %s\nWaiting to reconnect...\n", connection);
+	char shown[512];
+	printf("Opened %s\nWaiting to reconnect...\n", without_key(connection, shown, sizeof shown));
 	fflush(stdout);
 	rc = attach(&fe);
 	int status = 0;

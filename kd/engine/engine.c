@@ -380,6 +380,12 @@ void kd_engine_target_resumed(struct kd_engine *eng)
 	drop_contexts(eng);
 }
 
+void kd_engine_target_lost(struct kd_engine *eng)
+{
+	kd_engine_target_resumed(eng);
+	memset(&eng->last_event, 0, sizeof eng->last_event);
+}
+
 unsigned kd_engine_run_count(struct kd_engine *eng)
 {
 	return eng->runs;

@@ -78,6 +78,10 @@ int kd_engine_set_cpu(struct kd_engine *eng, unsigned cpu);
  * caches and context overrides when the target resumes. */
 void kd_engine_target_stopped(struct kd_engine *eng, const struct kd_stop_event *ev);
 void kd_engine_target_resumed(struct kd_engine *eng);
+/* The connection to the target is gone: nothing read from it before may
+ * be shown as current (caches, registers, overrides and the last stop
+ * are dropped). */
+void kd_engine_target_lost(struct kd_engine *eng);
 /* How many times the target resumed (or was closed): state that is only
  * valid while the target stays stopped remembers this number. */
 unsigned kd_engine_run_count(struct kd_engine *eng);

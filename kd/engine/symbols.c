@@ -269,12 +269,18 @@ static void find_pdb(struct kd_symbols *s, struct sym_module *sm)
 			if (rc == 0 && try_pdb(s, sm, path, info) == 0)
 				return;
 			if (rc == 0) {
-				/* The server sent a PDB that is not the image's: keep
-				 * it out of the store. */
-				noisy(s, "SYMSRV:  %s - refused (wrong GUID or age), removed\n", path);
+				/* The server sent a PDB that is not the image's (or no
+				 * PDB at all): keep it out of the store. */
+				snprintf(err, sizeof err, "it sent a file that is not the image's PDB (removed)");
 				unlink(path);
+				rc = KD_EFORMAT;
 			}
-			if (rc < 0)
+			/* Not on the server is the usual case; anything else is a
+			 * failure the user sees in one line, noisy or not. */
+			if (rc < 0 && rc != KD_ENOTFOUND)
+				kd_eprintf(s->eng, "*** ERROR: symbols for %s could not be downloaded from %s: %s\n",
+				           sm->name, e->url, err);
+			else if (rc < 0)
 				noisy(s, "SYMSRV:  %s/%s/%s/%s: %s\n", e->url, name, key, name, err);
 		}
 	}

@@ -71,7 +71,9 @@ static int parse_runs(struct kd_dump *d, char *err, size_t errlen)
 		off += count * KD_DUMP_PAGE;
 		d->phys_pages += count;
 	}
-	qsort(d->runs, d->nruns, sizeof *d->runs, cmp_run);
+	/* No runs at all leaves d->runs NULL, which qsort must not see. */
+	if (d->nruns)
+		qsort(d->runs, d->nruns, sizeof *d->runs, cmp_run);
 	return 0;
 }
 
@@ -145,6 +147,8 @@ static int add_vblock(struct kd_dump *d, size_t *cap, uint64_t addr, uint64_t of
 
 static void sort_vblocks(struct kd_dump *d)
 {
+	if (!d->nvblocks)
+		return; /* d->vblocks is NULL: nothing for qsort */
 	qsort(d->vblocks, d->nvblocks, sizeof *d->vblocks, cmp_vblock);
 	uint64_t max_end = 0;
 	for (size_t i = 0; i < d->nvblocks; i++) {

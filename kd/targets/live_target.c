@@ -229,8 +229,13 @@ static const char *kdfiles_lookup(struct live *lv, const char *remote)
 	for (struct kdfile *f = lv->kdfiles; f; f = f->next) {
 		const char *r = f->remote;
 		size_t rl = strlen(r), nl = strlen(remote);
-		/* A map entry names the file by its full path or its tail. */
-		if (nl >= rl && strcasecmp(remote + nl - rl, r) == 0)
+		/* A map entry names the file by its full path or by its last
+		 * path components: "TestDriver.sys" serves
+		 * \SystemRoot\...\TestDriver.sys, never ...\NotTestDriver.sys. */
+		if (nl < rl || strcasecmp(remote + nl - rl, r) != 0)
+			continue;
+		if (nl == rl || r[0] == '\\' || r[0] == '/' || remote[nl - rl - 1] == '\\' ||
+		    remote[nl - rl - 1] == '/')
 			return f->local;
 	}
 	return NULL;
@@ -379,6 +384,9 @@ void kd_live_peer_lost(struct kd_target *t, const char *why)
 	lv->connected = 0;
 	lv->link_error = KD_EDISCONNECTED;
 	snprintf(lv->link_msg, sizeof lv->link_msg, "%s", why);
+	/* What kd read from it is no longer the machine's state; a target
+	 * that comes back (reconnect) may be another machine. */
+	kd_engine_target_lost(lv->eng);
 }
 
 /* --- waiting on the loop ----------------------------------------------- */

@@ -32,4 +32,11 @@ session unmapped "g"
 grep -qF "kdsim: the debugger has no $name (status c000000f)" "$TMP/sim.out" \
 	&& ok "without a map the answer is 'no such file'" \
 	|| { not_ok "without a map the answer is 'no such file'"; cat "$TMP/sim.out"; }
+# A map entry matches whole path components: TestDriver.sys is not served
+# for a file that merely ends in those letters.
+name='\SystemRoot\system32\drivers\NotTestDriver.sys'
+session suffix ".kdfiles TestDriver.sys $TMP/TestDriver.sys; g"
+grep -qF "kdsim: the debugger has no $name (status c000000f)" "$TMP/sim.out" \
+	&& ok ".kdfiles: a name that only ends like the map entry is not served" \
+	|| { not_ok ".kdfiles: a name that only ends like the map entry is not served"; cat "$TMP/sim.out"; }
 [ $failures -eq 0 ]

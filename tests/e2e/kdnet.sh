@@ -54,6 +54,22 @@ if echo "$simhelp" | grep -q -- --udp && echo "$kdhelp" | grep -q 'net:'; then
 	timeout 15 "$KD" -k "net:port=$port,key=1a.2b.3c.4e" -b -c "q" < /dev/null > "$TMP/wrong.out" 2>&1
 	grep -q 'fail authentication' "$TMP/wrong.out" && ok "net: a wrong key is reported" \
 		|| { not_ok "net: a wrong key is reported"; sed 's/^/  | /' "$TMP/wrong.out" | head; }
+	# The key is never shown back; a key in the command line or in a file
+	# others can read draws one warning.
+	grep -q '1a.2b.3c.4d' "$TMP/net.out" && not_ok "net: the key is not echoed" || ok "net: the key is not echoed"
+	grep -q '^Opened net:port=[0-9]*,key=\*\.\*\.\*\.\*$' "$TMP/net.out" && ok "net: the Opened line masks the key" \
+		|| { not_ok "net: the Opened line masks the key"; head -3 "$TMP/net.out"; }
+	grep -q 'warning: a KDNET key on the command line' "$TMP/net.err" && ok "net: a key on the command line draws a warning" \
+		|| not_ok "net: a key on the command line draws a warning"
+	printf '1a.2b.3c.4d\n' > "$TMP/net.key"
+	chmod 644 "$TMP/net.key"
+	timeout 30 "$KD" -k "net:port=$port,key=file:$TMP/net.key" -b -c "q" < /dev/null > "$TMP/keyfile.out" 2> "$TMP/keyfile.err"
+	grep -q "warning: the KDNET key file $TMP/net.key can be read by other users" "$TMP/keyfile.err" \
+		&& ok "net: a key file others can read draws a warning" || { not_ok "net: a key file others can read draws a warning"; cat "$TMP/keyfile.err"; }
+	chmod 600 "$TMP/net.key"
+	timeout 30 "$KD" -k "net:port=$port,key=file:$TMP/net.key" -b -c "vertarget; q" < /dev/null > "$TMP/keyfile.out" 2> "$TMP/keyfile.err"
+	! grep -q warning "$TMP/keyfile.err" && grep -q "^Windows 10 Kernel Version" "$TMP/keyfile.out" \
+		&& ok "net: a private key file attaches without a warning" || { not_ok "net: a private key file attaches without a warning"; cat "$TMP/keyfile.err"; }
 	kill $SIM_PID; wait $SIM_PID 2>/dev/null; SIM_PID=
 else
 	echo "# net part skipped: kdsim --udp or kd -k net: not wired"

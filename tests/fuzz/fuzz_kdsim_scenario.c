@@ -13,7 +13,6 @@
 #include "tests/kdsim/emulate.c"
 #include "tests/kdsim/image_map.c"
 #include "tests/kdsim/machine.c"
-#include "tests/kdsim/read_file.c"
 #include "tests/kdsim/script.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

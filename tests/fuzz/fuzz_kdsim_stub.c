@@ -17,7 +17,6 @@
 #include "tests/kdsim/emulate.c"
 #include "tests/kdsim/image_map.c"
 #include "tests/kdsim/machine.c"
-#include "tests/kdsim/read_file.c"
 #include "tests/kdsim/run.c"
 #include "tests/kdsim/script.c"
 #include "tests/kdsim/stub.c"

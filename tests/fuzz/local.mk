@@ -12,7 +12,7 @@ FUZZ_REPLAYS = tests/fuzz/replay_kdcom tests/fuzz/replay_kdnet tests/fuzz/replay
 	tests/fuzz/replay_kdsim_scenario tests/fuzz/replay_kdsim_stub tests/fuzz/replay_kext
 check_PROGRAMS += $(FUZZ_REPLAYS)
 KD_TESTS += $(FUZZ_REPLAYS)
-EXTRA_DIST += tests/fuzz/run-fuzz tests/fuzz/replay_main.c tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/run-fuzz tests/fuzz/run-campaign tests/fuzz/replay_main.c tests/fuzz/corpus
 
 tests_fuzz_replay_kdcom_SOURCES = tests/fuzz/fuzz_kdcom.c tests/fuzz/replay_main.c
 tests_fuzz_replay_kdnet_SOURCES = tests/fuzz/fuzz_kdnet.c tests/fuzz/replay_main.c

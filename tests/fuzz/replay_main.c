@@ -14,32 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
+	uint8_t *buf;
+	size_t len;
+	char err[300];
+	if (kd_read_file(path, 1u << 30, &buf, &len, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	size_t n;
-	while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			uint8_t *grown = realloc(buf, cap *= 2);
-			if (!grown) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = grown;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		return -1;
 	/* An exact-size copy lets ASan catch reads one byte past the input. */
 	uint8_t *exact = malloc(len ? len : 1);
 	if (!exact) {

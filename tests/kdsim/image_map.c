@@ -11,7 +11,7 @@
 
 #include "base/error.h"
 #include "symbols/pe.h"
-#include "tests/kdsim/read_file.h"
+#include "base/file.h"
 
 #define MAX_IMAGE (64u << 20)
 
@@ -77,7 +77,7 @@ int sim_image_map(struct sim_machine *m, const char *path, uint64_t base, uint32
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	int rc = sim_read_file(path, MAX_IMAGE, &data, &len, err, errlen);
+	int rc = kd_read_file(path, MAX_IMAGE, &data, &len, err, errlen);
 	if (rc < 0)
 		return rc;
 	char perr[256];

@@ -6,8 +6,7 @@ KDSIM_CORE = \
 	tests/kdsim/emulate.c tests/kdsim/emulate.h \
 	tests/kdsim/script.c tests/kdsim/script.h \
 	tests/kdsim/image_map.c tests/kdsim/image_map.h \
-	tests/kdsim/run.c tests/kdsim/run.h \
-	tests/kdsim/read_file.c tests/kdsim/read_file.h
+	tests/kdsim/run.c tests/kdsim/run.h
 
 bin_PROGRAMS += tests/kdsim/kdsim
 tests_kdsim_kdsim_SOURCES = tests/kdsim/kdsim.c $(KDSIM_CORE) \

@@ -57,7 +57,7 @@
 
 #include "base/error.h"
 #include "tests/kdsim/image_map.h"
-#include "tests/kdsim/read_file.h"
+#include "base/file.h"
 
 #define MAX_EVENTS 4096
 
@@ -343,7 +343,7 @@ int sim_script_load(struct sim_script *s, const struct sim_machine *m, const cha
 	memset(s, 0, sizeof *s);
 	uint8_t *b;
 	size_t n;
-	int rc = sim_read_file(path, 16u << 20, &b, &n, err, errlen);
+	int rc = kd_read_file(path, 16u << 20, &b, &n, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = sim_script_load_text(s, m, (const char *)b, n, path, err, errlen);

@@ -272,11 +272,96 @@ static void test_server(void **state)
 	assert_non_null(strstr(out.buf, "mismatched pdb"));
 	assert_null(strstr(out.buf, "(pdb symbols)"));
 	assert_int_not_equal(access(dest, F_OK), 0);
+	/* not noisy: the failure is still one line with its reason */
+	out.len = 0;
+	out.buf[0] = 0;
+	kd_execute(eng, "!sym quiet; .reload /f; lm");
+	char line[512];
+	snprintf(line, sizeof line, "*** ERROR: symbols for xframe_eh_dll could not be downloaded from %s: "
+	         "it sent a file that is not the image's PDB (removed)\n", url);
+	if (!strstr(out.buf, line))
+		fail_msg("no one-line reason in:\n%s", out.buf);
+	assert_null(strstr(out.buf, "mismatched pdb"));
 	kd_engine_free(eng);
 	uv_loop_close(&loop);
 
 	stop_server(&srv);
 	sh("rm -rf %s %s", srv.root, cache);
+}
+
+/* Files under dir (a download that failed must leave none). */
+static int count_files(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "find '%s' -type f | wc -l", dir);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+/* A file over the size limit is refused before it is written; a server
+ * that stops sending is given up on after the stall time. */
+static void test_limits(void **state)
+{
+	(void)state;
+	struct server big = { 0 };
+	snprintf(big.root, sizeof big.root, "/tmp/kd-srv-XXXXXX");
+	assert_non_null(mkdtemp(big.root));
+	char cache[64] = "/tmp/kd-cache-XXXXXX", err[256], url[64];
+	assert_non_null(mkdtemp(cache));
+	const char *key = "00112233445566778899AABBCCDDEEFF1";
+	assert_int_equal(sh("mkdir -p %s/big.pdb/%s && head -c 200000 /dev/zero > %s/big.pdb/%s/big.pdb", big.root, key,
+	                    big.root, key), 0);
+	if (start_server(&big) < 0) {
+		stop_server(&big);
+		skip();
+		return;
+	}
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", big.port);
+	struct kd_symsrv_hooks small = { .max_bytes = 100000 };
+	assert_int_equal(kd_symsrv_fetch(&small, url, cache, "big.pdb", key, err, sizeof err), KD_EFORMAT);
+	assert_non_null(strstr(err, "larger than 100000 bytes"));
+	assert_int_equal(count_files(cache), 0);
+	struct kd_symsrv_hooks enough = { .max_bytes = 300000 };
+	assert_int_equal(kd_symsrv_fetch(&enough, url, cache, "big.pdb", key, err, sizeof err), 0);
+	assert_int_equal(count_files(cache), 1);
+	stop_server(&big);
+
+	/* A server that accepts and then sends nothing. */
+	int port = free_port();
+	assert_true(port > 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char prog[512];
+		snprintf(prog, sizeof prog,
+		         "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+		         "s.bind(('127.0.0.1',%d))\ns.listen(4)\nc=[]\nwhile True:\n c.append(s.accept()[0])\n", port);
+		execlp("python3", "python3", "-c", prog, (char *)NULL);
+		_exit(127);
+	}
+	struct server mute = { .pid = pid, .port = port };
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (up)
+			break;
+		usleep(50000);
+	}
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	struct kd_symsrv_hooks quick = { .stall_seconds = 1, .timeout_seconds = 5 };
+	assert_int_equal(kd_symsrv_fetch(&quick, url, cache, "other.pdb", key, err, sizeof err), KD_ETIMEDOUT);
+	assert_non_null(strstr(err, "the server stopped sending"));
+	assert_int_equal(count_files(cache), 1); /* big.pdb only: no .part left */
+	stop_server(&mute);
+	sh("rm -rf %s %s", big.root, cache);
 }
 
 int main(void)
@@ -286,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_safe_names),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_limits),
 	};
 	if (!data_dir || system("python3 -c 'import http.server' 2>/dev/null") != 0) {
 		printf("test_sympath: KD_DATA or python3 missing, server test skipped\n");
