@@ -103,7 +103,9 @@ static void usage(FILE *f)
 "Commands: g/gu/t/p, bp/bu/bm/ba/bl/bc, sxe/sxd, k/kb/kv/kp/kn/k=, .frame, r/rM,\n"
 ".trap, .cxr, .tss, .thread, .process, .exr, ?, u/ub/uf, db/dd/dq/dps, eb/ed,\n"
 "lm, x, ln, dt, .reload, .sympath, .bugcheck, !analyze, !pte, .dump, ~Ns,\n"
-".reboot, .crash, .kdfiles, j, .if and more: type `help` at the prompt; see kd(1).\n"
+"!process, !thread, !pcr, !prcb, !irql, !idt, !list, !irp, !devobj, !drvobj,\n"
+"s, dpa/dpu, .logopen, .reboot, .crash, .kdfiles, j, .if and more: type\n"
+"`help` (or `help !process`) at the prompt; see kd(1).\n"
 "Commands are read from stdin when it is not a terminal.\n", f);
 }
 
@@ -196,6 +198,14 @@ static void prompt_text(struct frontend *fe, char *buf, size_t n)
 	snprintf(buf, n, "%u: kd> ", kd_engine_cpu(fe->eng));
 }
 
+/* The prompt and command, for the log file (.logopen). */
+static void echo_line(struct frontend *fe, const char *prompt, const char *line)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s%s\n", prompt, line);
+	kd_engine_echo(fe->eng, buf);
+}
+
 static void repl(struct frontend *fe)
 {
 	char prompt[32];
@@ -221,6 +231,7 @@ static void repl(struct frontend *fe)
 			printf("%s%s\n", prompt, line);
 			fflush(stdout);
 		}
+		echo_line(fe, prompt, line);
 		/* What happened on the line while kd waited for this command
 		 * (the target gone, DbgPrint text) is taken in first, so the
 		 * command never shows a lost target's cached state. */
@@ -345,6 +356,7 @@ static int run_session(struct frontend *fe, const char *commands)
 		prompt_text(fe, prompt, sizeof prompt);
 		printf("%s%s\n", prompt, commands);
 		fflush(stdout);
+		echo_line(fe, prompt, commands);
 		if (kd_execute(fe->eng, commands) < 0)
 			status = 1;
 	}

@@ -48,6 +48,11 @@ extern const struct kd_command kd_cmds_symbols[];
 extern const struct kd_command kd_cmds_dump[];
 extern const struct kd_command kd_cmds_stack[];
 extern const struct kd_command kd_cmds_exec[];
+extern const struct kd_command kd_cmds_kobjects[];
+extern const struct kd_command kd_cmds_list[];
+extern const struct kd_command kd_cmds_search[];
+extern const struct kd_command kd_cmds_log[];
+extern const struct kd_command kd_cmds_io[];
 
 /* Helpers for argument parsing shared by the families. */
 const char *kd_skip_spaces(const char *s);

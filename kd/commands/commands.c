@@ -23,6 +23,11 @@ static const struct kd_command *const families[] = {
 	kd_cmds_dump,
 	kd_cmds_stack,
 	kd_cmds_exec,
+	kd_cmds_kobjects,
+	kd_cmds_list,
+	kd_cmds_search,
+	kd_cmds_log,
+	kd_cmds_io,
 };
 
 const struct kd_command *kd_command_at(size_t i)

@@ -237,6 +237,19 @@ static int cmd_stats(struct kd_engine *eng, const char *name, const char *args)
 
 static int cmd_help(struct kd_engine *eng, const char *name, const char *args)
 {
+	(void)name;
+	const char *p = kd_skip_spaces(args);
+	if (*p && *p != ';') {
+		/* help NAME: that command's syntax and what it does. */
+		const struct kd_command *c = kd_command_find(p, NULL);
+		if (!c) {
+			size_t n = strcspn(p, " \t;");
+			kd_eprintf(eng, "No command %.*s: type help for the list\n", (int)n, p);
+			return KD_ENOTFOUND;
+		}
+		kd_printf(eng, "%s\n  %s\n", c->syntax, c->summary);
+		return 0;
+	}
 	for (size_t i = 0;; i++) {
 		const struct kd_command *c = kd_command_at(i);
 		if (!c)
@@ -258,7 +271,7 @@ const struct kd_command kd_cmds_control[] = {
 	  "run the commands of the first condition that holds" },
 	{ ".kdtrace", cmd_trace, ".kdtrace [on|off]", "toggle the KD packet trace (also Ctrl-D)" },
 	{ ".kdstats", cmd_stats, ".kdstats", "show round trips, packets and bytes on the KD link" },
-	{ "help", cmd_help, "help", "list commands" },
-	{ ".help", cmd_help, ".help", "list commands" },
+	{ "help", cmd_help, "help [Command]", "list commands, or show one command's syntax and purpose" },
+	{ ".help", cmd_help, ".help [Command]", "list commands, or show one command's syntax and purpose" },
 	{ NULL, NULL, NULL, NULL },
 };

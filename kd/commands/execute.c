@@ -20,6 +20,12 @@ static int execute_one(struct kd_engine *eng, const char *cmd)
 		return 0;
 	const char *args = NULL;
 	const struct kd_command *c = kd_command_find(cmd, &args);
+	if (!c && cmd[0] == '!') {
+		/* An extension no loaded extension DLL exports, as WinDbg says. */
+		size_t n = strcspn(cmd + 1, " \t");
+		kd_eprintf(eng, "No export %.*s found\n", (int)n, cmd + 1);
+		return KD_ENOTFOUND;
+	}
 	if (!c) {
 		kd_eprintf(eng, "       ^ Syntax error in '%s'\n", cmd);
 		return KD_EINVAL;
@@ -33,7 +39,9 @@ static const char *command_end(const char *s)
 {
 	int quote = 0, depth = 0;
 	for (; *s; s++) {
-		if (*s == '"') {
+		if (*s == '\\' && quote && s[1] == '"') {
+			s++; /* \" inside quotes (!list -x "...") */
+		} else if (*s == '"') {
 			quote = !quote;
 		} else if (quote) {
 			continue;

@@ -10,4 +10,6 @@ libkd_a_SOURCES += \
 	kd/commands/disasm.c \
 	kd/commands/stack.c \
 	kd/commands/symbols.c \
-	kd/commands/dump.c kd/commands/dump_banner.h kd/commands/bugcodes.h kd/commands/bugcodes.c
+	kd/commands/dump.c kd/commands/dump_banner.h kd/commands/bugcodes.h kd/commands/bugcodes.c \
+	kd/commands/klayout.h kd/commands/klayout.c kd/commands/klayout_rows.h kd/commands/kobjects.c \
+	kd/commands/list.c kd/commands/search.c kd/commands/log.c kd/commands/walk.h kd/commands/walk.c kd/commands/io.c

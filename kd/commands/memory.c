@@ -1,6 +1,7 @@
 /*
  * Memory commands in WinDbg's syntax and layout: db dw dd dq dp dc da du
- * (display), dps dpp (pointers with symbols), eb ew ed eq (edit).
+ * (display), dps dpp dpa dpu (pointers with symbols or strings), eb ew ed
+ * eq (edit).
  * Unreadable memory shows as question marks, never as zeros.
  */
 #include <ctype.h>
@@ -110,19 +111,20 @@ static int display_values(struct kd_engine *eng, char kind, uint64_t addr, uint6
 	return 0;
 }
 
-/* da du: a string up to its terminator or the count. */
-static int display_string(struct kd_engine *eng, char kind, uint64_t addr, uint64_t count)
+/* da du: a string up to its terminator or the count, `width` characters
+ * a line (/c Width; 32 by default). */
+static int display_string(struct kd_engine *eng, char kind, uint64_t addr, uint64_t count, unsigned width)
 {
 	unsigned unit = kind == 'u' ? 2 : 1;
 	char a[20];
 	uint64_t i = 0;
 	int ended = 0;
 	while (i < count && !ended && !kd_engine_canceled(eng)) {
-		char text[64];
+		char text[1024];
 		int n = 0;
 		uint64_t start = addr + i * unit;
 		int unreadable = 0;
-		while (n < 32 && i < count) {
+		while ((unsigned)n < width && i < count) {
 			uint8_t c[2] = {0, 0};
 			size_t done = 0;
 			kd_read_virtual(eng, addr + i * unit, c, unit, &done);
@@ -139,7 +141,7 @@ static int display_string(struct kd_engine *eng, char kind, uint64_t addr, uint6
 			text[n++] = ch < 0x80 ? printable((uint8_t)ch) : '.';
 		}
 		text[n] = '\0';
-		if (n || !unreadable)
+		if (n || (!unreadable && start == addr))
 			kd_printf(eng, "%s  \"%s\"\n", kd_format_addr(eng, start, a), text);
 		if (unreadable) {
 			kd_printf(eng, "%s  ????\n", kd_format_addr(eng, addr + i * unit, a));
@@ -152,7 +154,25 @@ static int display_string(struct kd_engine *eng, char kind, uint64_t addr, uint6
 	return 0;
 }
 
-/* dps dpp: one pointer a line, with its symbol (dpp: the value it points at). */
+/* The string at p for dpa/dpu: up to 256 characters, "" when unreadable. */
+static void pointed_string(struct kd_engine *eng, uint64_t p, unsigned unit, char *out, size_t n)
+{
+	size_t k = 0;
+	for (unsigned i = 0; i < 256 && k + 1 < n; i++) {
+		uint8_t c[2] = { 0, 0 };
+		size_t done = 0;
+		if (kd_read_virtual(eng, p + (uint64_t)i * unit, c, unit, &done) < 0 || done < unit)
+			break;
+		uint16_t ch = (uint16_t)kd_le(c, unit);
+		if (!ch)
+			break;
+		out[k++] = ch < 0x80 ? printable((uint8_t)ch) : '.';
+	}
+	out[k] = 0;
+}
+
+/* dps dpp dpa dpu: one pointer a line, with its symbol (dpp: the value it
+ * points at; dpa/dpu: the ASCII/Unicode string it points at). */
 static int display_pointers(struct kd_engine *eng, int deref, uint64_t addr, uint64_t count)
 {
 	unsigned ps = kd_engine_pointer_size(eng);
@@ -170,6 +190,11 @@ static int display_pointers(struct kd_engine *eng, int deref, uint64_t addr, uin
 		}
 		uint64_t p = kd_le(b, ps);
 		uint64_t shown = p;
+		if (deref == 'a' || deref == 'u') {
+			pointed_string(eng, p, deref == 'u' ? 2 : 1, sym, sizeof sym);
+			kd_printf(eng, "%s  %s \"%s\"\n", kd_format_addr(eng, la, a), v, sym);
+			continue;
+		}
 		if (deref) {
 			uint64_t q = 0;
 			int okq = kd_read_pointer(eng, p, &q) == 0;
@@ -202,7 +227,23 @@ static int cmd_display(struct kd_engine *eng, const char *name, const char *args
 		kd_eprintf(eng, "%s: %s\n", name, kd_strerror(KD_EDISCONNECTED));
 		return KD_EDISCONNECTED;
 	}
-	int pointers = strcmp(name, "dps") == 0 || strcmp(name, "dpp") == 0;
+	int pointers = strcmp(name, "dps") == 0 || strcmp(name, "dpp") == 0 || strcmp(name, "dpa") == 0 ||
+	               strcmp(name, "dpu") == 0;
+	unsigned width = 32;
+	const char *p = kd_skip_spaces(args);
+	if ((name[1] == 'a' || name[1] == 'u') && p[0] == '/' && (p[1] == 'c' || p[1] == 'C')) {
+		/* da/du /c Width: characters a line. */
+		uint64_t w;
+		const char *end;
+		if (kd_cmd_eval(eng, p + 2, &w, &end) < 0)
+			return KD_EINVAL;
+		if (w == 0 || w > 1000) {
+			kd_eprintf(eng, "%s: /c takes a width from 1 to 1000\n", name);
+			return KD_EINVAL;
+		}
+		width = (unsigned)w;
+		args = end;
+	}
 	char kind = pointers ? 'p' : name[1];
 	unsigned unit = unit_of(eng, kind);
 	uint64_t defaults = pointers ? 0x80 / unit
@@ -220,9 +261,9 @@ static int cmd_display(struct kd_engine *eng, const char *name, const char *args
 		return report(eng, rc, name);
 	snprintf(st->last, sizeof st->last, "%s", name);
 	if (pointers)
-		return report(eng, display_pointers(eng, name[2] == 'p', addr, count), name);
+		return report(eng, display_pointers(eng, name[2] == 's' ? 0 : name[2], addr, count), name);
 	if (kind == 'a' || kind == 'u')
-		return report(eng, display_string(eng, kind, addr, count), name);
+		return report(eng, display_string(eng, kind, addr, count, width), name);
 	return report(eng, display_values(eng, kind, addr, count), name);
 }
 
@@ -277,9 +318,11 @@ const struct kd_command kd_cmds_memory[] = {
 	{ "dq", cmd_display, "dq [Address] [L Count | Range]", "display quad words" },
 	{ "dp", cmd_display, "dp [Address] [L Count | Range]", "display pointer-sized values" },
 	{ "dc", cmd_display, "dc [Address] [L Count | Range]", "display double words and characters" },
-	{ "da", cmd_display, "da [Address] [L Count | Range]", "display an ASCII string" },
-	{ "du", cmd_display, "du [Address] [L Count | Range]", "display a Unicode string" },
+	{ "da", cmd_display, "da [/c Width] [Address] [L Count | Range]", "display an ASCII string" },
+	{ "du", cmd_display, "du [/c Width] [Address] [L Count | Range]", "display a Unicode string" },
 	{ "dps", cmd_display, "dps [Address] [L Count | Range]", "display pointers with symbols" },
+	{ "dpa", cmd_display, "dpa [Address] [L Count | Range]", "display pointers and the ASCII strings they point at" },
+	{ "dpu", cmd_display, "dpu [Address] [L Count | Range]", "display pointers and the Unicode strings they point at" },
 	{ "dpp", cmd_display, "dpp [Address] [L Count | Range]", "display pointers, what they point at, and its symbol" },
 	{ "eb", cmd_edit, "eb Address Value [Value...]", "write bytes" },
 	{ "ew", cmd_edit, "ew Address Value [Value...]", "write words" },

@@ -12,6 +12,7 @@
 
 #include "kd/commands/command.h"
 #include "kd/engine/modlist.h"
+#include "kd/commands/klayout.h"
 #include "symbols/pe.h"
 #include "kd/engine/symbols.h"
 #include "symbols/sympath.h"
@@ -624,8 +625,10 @@ static int dt_find(struct kd_engine *eng, struct kd_symbols *s, const char *spec
 static int cmd_dt(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
-	struct kd_symbols *s = need_symbols(eng);
-	if (!s)
+	struct kd_symbols *s = kd_symbols_get(eng);
+	if (!s && kd_kfield_dt(eng, args) == 0)
+		return 0;
+	if (!(s = need_symbols(eng)))
 		return KD_ENOTSUP;
 	struct dt d = { .eng = eng };
 	char tok[2][512];
@@ -655,6 +658,8 @@ static int cmd_dt(struct kd_engine *eng, const char *name, const char *args)
 	for (int i = 0; i < ntok && type_tok < 0; i++)
 		if (dt_find(eng, s, tok[i], &m, &d.types, &ti, field, sizeof field, &mod_given) == 0)
 			type_tok = i;
+	if (type_tok < 0 && kd_kfield_dt(eng, args) == 0)
+		return 0;
 	if (type_tok < 0) {
 		kd_eprintf(eng, "Symbol %s not found.\n", tok[0]);
 		return KD_ENOTFOUND;

@@ -37,6 +37,8 @@ struct kd_engine {
 	uv_loop_t *loop;
 	kd_output_fn out;
 	void *out_user;
+	kd_output_fn tap;     /* a second sink (.logopen) */
+	void *tap_user;
 	int cancel;
 	int quit;
 	kd_command_runner run_command;
@@ -110,6 +112,20 @@ void kd_output(struct kd_engine *eng, enum kd_output_kind kind, const char *text
 {
 	if (eng->out)
 		eng->out(eng->out_user, kind, text);
+	if (eng->tap)
+		eng->tap(eng->tap_user, kind, text);
+}
+
+void kd_engine_set_output_tap(struct kd_engine *eng, kd_output_fn tap, void *user)
+{
+	eng->tap = tap;
+	eng->tap_user = user;
+}
+
+void kd_engine_echo(struct kd_engine *eng, const char *text)
+{
+	if (eng->tap)
+		eng->tap(eng->tap_user, KD_OUTPUT_NORMAL, text);
 }
 
 void kd_vprintf_kind(struct kd_engine *eng, enum kd_output_kind kind, const char *fmt, va_list ap)
@@ -820,6 +836,15 @@ const char *kd_format_addr(struct kd_engine *eng, uint64_t addr, char buf[20])
 {
 	if (kd_engine_is_64bit(eng))
 		snprintf(buf, 20, "%08x`%08x", (unsigned)(addr >> 32), (unsigned)addr);
+	else
+		snprintf(buf, 20, "%08x", (unsigned)addr);
+	return buf;
+}
+
+const char *kd_format_ptr(struct kd_engine *eng, uint64_t addr, char buf[20])
+{
+	if (kd_engine_is_64bit(eng))
+		snprintf(buf, 20, "%016llx", (unsigned long long)addr);
 	else
 		snprintf(buf, 20, "%08x", (unsigned)addr);
 	return buf;

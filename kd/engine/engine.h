@@ -41,6 +41,11 @@ void kd_printf(struct kd_engine *eng, const char *fmt, ...) __attribute__((forma
 void kd_eprintf(struct kd_engine *eng, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kd_vprintf_kind(struct kd_engine *eng, enum kd_output_kind kind, const char *fmt, va_list ap);
 void kd_output(struct kd_engine *eng, enum kd_output_kind kind, const char *text);
+/* A second sink that sees all output too (the log file of .logopen);
+ * NULL removes it. kd_engine_echo gives it text the front end printed
+ * itself (the prompt and the command typed). */
+void kd_engine_set_output_tap(struct kd_engine *eng, kd_output_fn tap, void *user);
+void kd_engine_echo(struct kd_engine *eng, const char *text);
 
 /* Set by the front end when the user presses Ctrl-C; long commands poll it
  * and stop. Cleared before each command. */
@@ -152,6 +157,9 @@ int kd_resolve_symbol(struct kd_engine *eng, const char *name, uint64_t *addr);
 /* Format a target address as WinDbg does: 8 hex digits on x86,
  * "fffff800`01875f8a" on x64. buf needs 18 bytes. */
 const char *kd_format_addr(struct kd_engine *eng, uint64_t addr, char buf[20]);
+/* The same without the backtick, as extensions print pointers:
+ * "fffffa804f151040" on x64, "8aaa17c8" on x86. */
+const char *kd_format_ptr(struct kd_engine *eng, uint64_t addr, char buf[20]);
 
 /* --- expressions and commands ---------------------------------------- */
 

@@ -291,7 +291,7 @@ static int kdbg_field(struct kd_engine *eng, uint64_t block, unsigned off, uint6
 	return 0;
 }
 
-static int find_kdbg(struct kd_engine *eng, uint64_t *block)
+int kd_events_find_kdbg(struct kd_engine *eng, uint64_t *block)
 {
 	struct kd_version v;
 	if (kd_engine_version(eng, &v) < 0 || !v.debugger_data_list)
@@ -315,7 +315,7 @@ int kd_events_read_bugcheck(struct kd_engine *eng, struct kd_bugcheck *bc)
 {
 	uint64_t block, data;
 	memset(bc, 0, sizeof *bc);
-	if (find_kdbg(eng, &block) < 0 || kdbg_field(eng, block, KDBG_KI_BUGCHECK_DATA, &data) < 0 || !data)
+	if (kd_events_find_kdbg(eng, &block) < 0 || kdbg_field(eng, block, KDBG_KI_BUGCHECK_DATA, &data) < 0 || !data)
 		return KD_ENOTFOUND;
 	unsigned ps = kd_engine_pointer_size(eng);
 	uint64_t v[5];
@@ -335,7 +335,7 @@ int kd_events_is_bugcheck(struct kd_engine *eng, const struct kd_stop_event *ev,
 	if (ev->kind != KD_STOP_EXCEPTION || ev->code != 0x80000003)
 		return 0;
 	uint64_t block, bp;
-	if (find_kdbg(eng, &block) < 0 || kdbg_field(eng, block, KDBG_BREAKPOINT_WITH_STATUS, &bp) < 0)
+	if (kd_events_find_kdbg(eng, &block) < 0 || kdbg_field(eng, block, KDBG_BREAKPOINT_WITH_STATUS, &bp) < 0)
 		return 0;
 	uint64_t at = kd_engine_is_64bit(eng) ? ev->address : ev->address & 0xffffffffull;
 	if (!bp || at != bp)

@@ -77,6 +77,9 @@ const char *kd_event_exception_name(uint32_t code);
 /* The stop event is the kernel's bugcheck breakpoint: *bc gets the code
  * and arguments. Returns 1 when it is, 0 when not. */
 int kd_events_is_bugcheck(struct kd_engine *eng, const struct kd_stop_event *ev, struct kd_bugcheck *bc);
+/* The live kernel's KDDEBUGGER_DATA64 (through the version's
+ * DebuggerDataList, tag checked); KD_ENOTFOUND when it has none. */
+int kd_events_find_kdbg(struct kd_engine *eng, uint64_t *block);
 /* Read KiBugcheckData through KDDEBUGGER_DATA64; KD_ENOTFOUND when the
  * target has not bugchecked or the block cannot be found. */
 int kd_events_read_bugcheck(struct kd_engine *eng, struct kd_bugcheck *bc);

@@ -461,6 +461,8 @@ static int eng_resolve(void *ctx, const char *name, uint64_t *addr)
 
 struct expr_state {
 	uint64_t t[T_REGS];
+	uint64_t extret;   /* $extret: the element !list runs its commands on */
+	int have_extret;
 };
 
 static struct expr_state *state_of(struct kd_engine *eng, int create)
@@ -483,12 +485,18 @@ static int t_index(const char *name)
 int kd_expr_set_pseudo(struct kd_engine *eng, const char *name, uint64_t value)
 {
 	int i = name[0] == '$' ? t_index(name) : -1;
-	if (i < 0)
+	int extret = !strcasecmp(name, "$extret");
+	if (i < 0 && !extret)
 		return KD_ENOTFOUND;
 	struct expr_state *st = state_of(eng, 1);
 	if (!st)
 		return KD_ENOMEM;
-	st->t[i] = value;
+	if (extret) {
+		st->extret = value;
+		st->have_extret = 1;
+	} else {
+		st->t[i] = value;
+	}
 	return 0;
 }
 
@@ -533,6 +541,13 @@ static int eng_pseudo(void *ctx, const char *name, uint64_t *v)
 	if (i >= 0) {
 		struct expr_state *st = state_of(eng, 0);
 		*v = st ? st->t[i] : 0;
+		return 0;
+	}
+	if (!strcasecmp(name, "$extret")) {
+		struct expr_state *st = state_of(eng, 0);
+		if (!st || !st->have_extret)
+			return KD_ENOTFOUND;
+		*v = st->extret;
 		return 0;
 	}
 	if (!strcasecmp(name, "$thread"))

@@ -42,7 +42,8 @@ int kd_expr_evaluate(const struct kd_expr_ops *ops, const char *text, uint64_t *
 int kd_eval_msg(struct kd_engine *eng, const char *text, uint64_t *value,
                 const char **end, char *msg, size_t n);
 
-/* Set a writable pseudo-register of the engine ($t0-$t19). */
+/* Set a writable pseudo-register of the engine ($t0-$t19, and $extret,
+ * which !list sets to each element it visits). */
 int kd_expr_set_pseudo(struct kd_engine *eng, const char *name, uint64_t value);
 
 /* Whether c can appear in a symbol or number token of an expression. */

@@ -58,33 +58,63 @@ static int match_field(void *ctx, const struct kd_type_field *f)
 	return 0;
 }
 
-/* Offset of "A.B.C" in struct `type` of the PDB, 0 when absent. */
-static uint16_t pdb_offset(struct kd_types *types, const char *type, const char *path)
+int kd_kfield_pdb(struct kd_types *types, const char *type, const char *path, struct kd_kfield *out)
 {
 	uint32_t idx;
 	if (kd_types_find(types, type, &idx) < 0)
-		return 0;
+		return KD_ENOTFOUND;
 	uint64_t total = 0;
+	struct kd_type_info ti;
 	char part[64];
-	while (*path) {
+	for (unsigned depth = 0; *path && depth < 8; depth++) {
 		const char *dot = strchr(path, '.');
 		size_t n = dot ? (size_t)(dot - path) : strlen(path);
 		if (n >= sizeof part)
-			return 0;
+			return KD_ENOTFOUND;
 		memcpy(part, path, n);
 		part[n] = '\0';
-		struct kd_type_info ti;
 		if (kd_types_get(types, idx, &ti) < 0)
-			return 0;
+			return KD_ENOTFOUND;
 		struct find_field ff = { .name = part };
 		kd_types_fields(types, ti.index, match_field, &ff);
 		if (!ff.found)
-			return 0;
+			return KD_ENOTFOUND;
 		total += ff.offset;
 		idx = ff.type;
 		path += n + (dot != NULL);
 	}
-	return total > 0xffff ? 0 : (uint16_t)total;
+	if (*path || kd_types_get(types, idx, &ti) < 0)
+		return KD_ENOTFOUND;
+	memset(out, 0, sizeof *out);
+	out->offset = total;
+	out->size = ti.size > 0xffffffffu ? 0xffffffffu : (uint32_t)ti.size;
+	if (ti.kind == KD_TYPE_BITFIELD) {
+		out->bit_pos = ti.bit_pos;
+		out->bit_len = ti.bit_len;
+	}
+	out->kind = ti.kind == KD_TYPE_POINTER ? KD_KF_PTR
+	          : ti.kind == KD_TYPE_BASE && ti.base == KD_BASE_SIGNED ? KD_KF_INT
+	          : ti.kind == KD_TYPE_BASE || ti.kind == KD_TYPE_BITFIELD || ti.kind == KD_TYPE_ENUM ? KD_KF_UINT
+	          : KD_KF_STRUCT;
+	out->source = "nt PDB";
+	return 0;
+}
+
+/* Offset of "A.B.C" in struct `type` of the PDB, 0 when absent. */
+static uint16_t pdb_offset(struct kd_types *types, const char *type, const char *path)
+{
+	struct kd_kfield f;
+	return kd_kfield_pdb(types, type, path, &f) < 0 || f.offset > 0xffff ? 0 : (uint16_t)f.offset;
+}
+
+int kd_kfield_nt_pdb(struct kd_engine *eng, const char *type, const char *field, struct kd_kfield *out)
+{
+	const struct kd_module *nt = kd_engine_module_by_name(eng, "nt");
+	struct kd_symbols *s = kd_symbols_get(eng);
+	struct kd_types *types;
+	if (!nt || !s || kd_symbols_types(s, nt, &types) < 0)
+		return KD_ENOTFOUND;
+	return kd_kfield_pdb(types, type, field, out);
 }
 
 static int layout_from_pdb(struct kd_engine *eng, struct kd_kernel_layout *l)

@@ -27,6 +27,29 @@ struct kd_kernel_layout {
 	const char *source;         /* "nt PDB" or the table row's versions */
 };
 
+/* One field of a kernel structure: where it is, how big, which bits. */
+enum kd_kfield_kind {
+	KD_KF_UINT,    /* unsigned integer of `size` bytes */
+	KD_KF_INT,     /* signed integer */
+	KD_KF_PTR,     /* pointer */
+	KD_KF_LIST,    /* LIST_ENTRY */
+	KD_KF_CHARS,   /* UCHAR array shown as text (ImageFileName) */
+	KD_KF_CID,     /* CLIENT_ID */
+	KD_KF_STRUCT,  /* anything else: shown by offset only */
+};
+struct kd_kfield {
+	uint64_t offset;
+	uint32_t size;            /* bytes (of the underlying type for bitfields) */
+	uint8_t bit_pos, bit_len; /* bit_len 0: not a bitfield */
+	enum kd_kfield_kind kind;
+	const char *source;       /* "nt PDB", "KDDEBUGGER_DATA64", or a table row's versions */
+};
+/* Field `path` ("ApcState.Process") of struct `type` in a PDB's types,
+ * or in the kernel's PDB (kd_kfield_nt_pdb); KD_ENOTFOUND when absent. */
+struct kd_types;
+int kd_kfield_pdb(struct kd_types *types, const char *type, const char *path, struct kd_kfield *out);
+int kd_kfield_nt_pdb(struct kd_engine *eng, const char *type, const char *path, struct kd_kfield *out);
+
 /* The layout for the target's kernel; KD_ENOTFOUND when neither the PDB
  * nor the table knows the build. */
 int kd_kernel_layout(struct kd_engine *eng, const struct kd_kernel_layout **out);

@@ -5,11 +5,11 @@
 # replay_NAME to FUZZ_REPLAYS (automake needs program names spelled out)
 # and write its SOURCES line below.
 FUZZ_TARGETS = kdcom kdnet kdnet_pcap pdb pe dump expr framedata unwind_x64 \
-	bp_args kdsim_scenario kdsim_stub
+	bp_args kdsim_scenario kdsim_stub kext
 FUZZ_REPLAYS = tests/fuzz/replay_kdcom tests/fuzz/replay_kdnet tests/fuzz/replay_kdnet_pcap \
 	tests/fuzz/replay_pdb tests/fuzz/replay_pe tests/fuzz/replay_dump tests/fuzz/replay_expr \
 	tests/fuzz/replay_framedata tests/fuzz/replay_unwind_x64 tests/fuzz/replay_bp_args \
-	tests/fuzz/replay_kdsim_scenario tests/fuzz/replay_kdsim_stub
+	tests/fuzz/replay_kdsim_scenario tests/fuzz/replay_kdsim_stub tests/fuzz/replay_kext
 check_PROGRAMS += $(FUZZ_REPLAYS)
 KD_TESTS += $(FUZZ_REPLAYS)
 EXTRA_DIST += tests/fuzz/run-fuzz tests/fuzz/run-campaign tests/fuzz/replay_main.c tests/fuzz/corpus
@@ -26,3 +26,4 @@ tests_fuzz_replay_unwind_x64_SOURCES = tests/fuzz/fuzz_unwind_x64.c tests/fuzz/r
 tests_fuzz_replay_bp_args_SOURCES = tests/fuzz/fuzz_bp_args.c tests/fuzz/replay_main.c
 tests_fuzz_replay_kdsim_scenario_SOURCES = tests/fuzz/fuzz_kdsim_scenario.c tests/fuzz/replay_main.c
 tests_fuzz_replay_kdsim_stub_SOURCES = tests/fuzz/fuzz_kdsim_stub.c tests/fuzz/replay_main.c
+tests_fuzz_replay_kext_SOURCES = tests/fuzz/fuzz_kext.c tests/fuzz/replay_main.c

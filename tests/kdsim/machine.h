@@ -46,6 +46,13 @@ struct sim_machine {
 	struct sim_module modules[8];
 	size_t nmodules;
 	int scenario_modules;       /* a scenario named its own modules */
+	/* KDDEBUGGER_DATA64 fields a scenario sets (PsActiveProcessHead,
+	 * KiProcessorBlock...): offset into the block and value. */
+	struct { uint16_t offset; uint64_t value; } kdbg_set[16];
+	size_t nkdbg_set;
+	/* x64 control space items 0 and 1 (a scenario's processor objects;
+	 * 0 when it laid out none). */
+	uint64_t pcr[64], prcb[64];
 };
 
 int sim_machine_init(struct sim_machine *m, enum kd_machine arch, unsigned ncpu);

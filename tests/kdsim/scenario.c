@@ -12,6 +12,10 @@
  *                                       (tests/kdsim/chain_x86.c)
  *   chain64 CPU RSP FRAME...            an x64 call chain through mapped images
  *                                       (tests/kdsim/chain_x64.c)
+ *   kdbg OFFSET VALUE                   a KDDEBUGGER_DATA64 field (0x50
+ *                                       PsActiveProcessHead, 0x218 KiProcessorBlock)
+ *   processor N KPCR KPRCB              processor N's objects (x64 control
+ *                                       space items 0 and 1)
  *   image FILE BASE / event ...         a PE file mapped / what the running
  *                                       target does (tests/kdsim/script.c)
  *
@@ -241,6 +245,26 @@ static int load_line(struct sim_machine *m, char **w, int n, char *bad, size_t b
 			put_le(sr + offsetof(struct kd_x86_special_registers, GdtrLimit), b, 2);
 			put_le(sr + offsetof(struct kd_x86_special_registers, GdtrBase), a, 4);
 		}
+		return 0;
+	}
+	if (strcmp(w[0], "kdbg") == 0) {
+		if (n != 3 || parse_num(w[1], &a) < 0 || parse_num(w[2], &b) < 0 || a + 8 > 0x380 ||
+		    m->nkdbg_set >= sizeof m->kdbg_set / sizeof m->kdbg_set[0]) {
+			snprintf(bad, badlen, "kdbg OFFSET VALUE (an offset into KDDEBUGGER_DATA64)");
+			return -1;
+		}
+		m->kdbg_set[m->nkdbg_set].offset = (uint16_t)a;
+		m->kdbg_set[m->nkdbg_set++].value = b;
+		return 0;
+	}
+	if (strcmp(w[0], "processor") == 0) {
+		uint64_t c;
+		if (n != 4 || parse_num(w[1], &c) < 0 || c >= m->ncpu || parse_num(w[2], &a) < 0 || parse_num(w[3], &b) < 0) {
+			snprintf(bad, badlen, "processor N KPCR KPRCB (N below the processor count)");
+			return -1;
+		}
+		m->pcr[c] = a;
+		m->prcb[c] = b;
 		return 0;
 	}
 	if (strcmp(w[0], "image") == 0 || strcmp(w[0], "event") == 0)

@@ -311,6 +311,17 @@ static uint32_t stub_read(struct sim_stub *s, uint32_t api, unsigned cpu, uint64
 		return sim_read(s->m, a, buf, want);
 	if (api == DbgKdReadPhysicalMemoryApi)
 		return sim_read_physical(s->m, a, buf, want);
+	if (s->m->machine == KD_MACHINE_AMD64 && (a == 0 || a == 1 || a == 3) && s->m->prcb[cpu]) {
+		/* x64 control items 0, 1 and 3: the processor's KPCR, KPRCB and
+		 * KPRCB.CurrentThread (ReactOS kd64 amd64 KdpSysReadControlSpace,
+		 * AMD64_DEBUG_CONTROL_SPACE_KPCR/KPRCB/KTHREAD). */
+		uint64_t v = a == 0 ? s->m->pcr[cpu] : s->m->prcb[cpu];
+		if (a == 3 && sim_read(s->m, s->m->prcb[cpu] + 8, &v, 8) != 8)
+			return 0;
+		got = want < 8 ? want : 8;
+		memcpy(buf, &v, got);
+		return got;
+	}
 	if (s->m->machine == KD_MACHINE_AMD64 && a == 2) {
 		/* x64 control item 2: the processor's KSPECIAL_REGISTERS. */
 		got = want < sizeof s->x64_special[0] ? want : (uint32_t)sizeof s->x64_special[0];
@@ -743,6 +754,8 @@ static void write_debugger_data(struct sim_stub *s)
 	kdbg_put(m, kdbg + 0x48, m->ps_loaded_module_list, 8); /* PsLoadedModuleList */
 	kdbg_put(m, kdbg + 0x88, bcd, 8);          /* KiBugcheckData */
 	kdbg_put(m, kdbg + 0x138, SIM_PAGE, 8);    /* MmPageSize */
+	for (size_t i = 0; i < m->nkdbg_set; i++) /* a scenario's objects */
+		kdbg_put(m, kdbg + m->kdbg_set[i].offset, m->kdbg_set[i].value, 8);
 	s->kdbg_list = list;
 	s->kdbg = kdbg;
 	s->bugcheck_data = bcd;
