@@ -381,9 +381,15 @@ static void finish(struct frontend *fe)
 
 /* The connection string as it may be shown: a KDNET key written into it
  * becomes *.*.*.* (key=env:NAME and key=file:PATH stay: they are names). */
+/* Where a net: connection's key=... parameter starts, or NULL. */
+static const char *key_param(const char *conn)
+{
+	return strncmp(conn, "net:", 4) == 0 ? strstr(conn, "key=") : NULL;
+}
+
 static const char *without_key(const char *conn, char *buf, size_t n)
 {
-	const char *k = strncmp(conn, "net:", 4) == 0 ? strstr(conn, "key=") : NULL;
+	const char *k = key_param(conn);
 	if (!k || strncmp(k + 4, "env:", 4) == 0 || strncmp(k + 4, "file:", 5) == 0)
 		return conn;
 	const char *end = strchr(k, ',');
@@ -395,7 +401,7 @@ static const char *without_key(const char *conn, char *buf, size_t n)
  * a file others can read is no secret: say so once, before connecting. */
 static void warn_about_key(const char *conn)
 {
-	const char *k = strncmp(conn, "net:", 4) == 0 ? strstr(conn, "key=") : NULL;
+	const char *k = key_param(conn);
 	if (!k)
 		return;
 	k += 4;

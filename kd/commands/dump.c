@@ -18,15 +18,6 @@
 #include "kd/targets/dump_target.h"
 #include "kd/targets/dump_write.h"
 
-static int need_target(struct kd_engine *eng, const char *what)
-{
-	if (!kd_engine_target(eng)) {
-		kd_eprintf(eng, "%s: %s\n", what, kd_strerror(KD_EDISCONNECTED));
-		return KD_EDISCONNECTED;
-	}
-	return 0;
-}
-
 static int get_bugcheck(struct kd_engine *eng, struct kd_bugcheck *bc)
 {
 	struct kd_target *t = kd_engine_target(eng);
@@ -53,7 +44,7 @@ static int cmd_bugcheck(struct kd_engine *eng, const char *name, const char *arg
 	(void)name;
 	(void)args;
 	struct kd_bugcheck bc;
-	int rc = need_target(eng, ".bugcheck");
+	int rc = kd_cmd_need_target(eng, ".bugcheck");
 	if (rc < 0)
 		return rc;
 	if ((rc = get_bugcheck(eng, &bc)) < 0) {
@@ -161,7 +152,7 @@ static int cmd_dumpdebug(struct kd_engine *eng, const char *name, const char *ar
 {
 	(void)name;
 	(void)args;
-	int rc = need_target(eng, ".dumpdebug");
+	int rc = kd_cmd_need_target(eng, ".dumpdebug");
 	if (rc < 0)
 		return rc;
 	struct kd_dump *d = kd_dump_target_dump(kd_engine_target(eng));
@@ -229,7 +220,7 @@ static int current_paging(struct kd_engine *eng, enum kd_paging *mode, uint64_t 
 static int cmd_vtop(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
-	int rc = need_target(eng, "!vtop");
+	int rc = kd_cmd_need_target(eng, "!vtop");
 	if (rc < 0)
 		return rc;
 	uint64_t dirbase, va;
@@ -320,7 +311,7 @@ static int self_map_index(struct kd_engine *eng, uint64_t dtb, unsigned *index)
 static int cmd_pte(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
-	int rc = need_target(eng, "!pte");
+	int rc = kd_cmd_need_target(eng, "!pte");
 	if (rc < 0)
 		return rc;
 	uint64_t va;
@@ -481,7 +472,7 @@ static unsigned long long cmd_addr(struct kd_engine *eng, uint64_t v)
 static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
-	int rc = need_target(eng, "!analyze");
+	int rc = kd_cmd_need_target(eng, "!analyze");
 	if (rc < 0)
 		return rc;
 	int verbose = strstr(args, "-v") != NULL;
@@ -581,7 +572,7 @@ static int cmd_analyze(struct kd_engine *eng, const char *name, const char *args
 static int cmd_dump(struct kd_engine *eng, const char *name, const char *args)
 {
 	(void)name;
-	int rc = need_target(eng, ".dump");
+	int rc = kd_cmd_need_target(eng, ".dump");
 	if (rc < 0)
 		return rc;
 	enum kd_dump_write_kind kind = KD_DUMP_WRITE_FULL;
